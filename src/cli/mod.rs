@@ -1,0 +1,132 @@
+//! Command line: `fanwatch [--config PATH] <command>`. Exit codes: 0 success, 1 runtime
+//! failure, 2 usage or configuration error.
+
+mod commands;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::ConfigError;
+use crate::telemetry::LogFormat;
+
+pub use commands::print_outcomes as print_outcomes_to;
+pub use output::OutputFormat;
+pub use output::write_mentions as write_mentions_to;
+
+#[derive(Debug, Parser)]
+#[command(name = "fanwatch", version, about = "Watch feeds and social networks for brand mentions")]
+pub struct Cli {
+    /// Config file (TOML). Default: $FANWATCH_CONFIG, else ./fanwatch.toml.
+    #[arg(long, short = 'c', global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Log output format.
+    #[arg(long, global = true, value_enum, default_value = "text", env = "FANWATCH_LOG_FORMAT")]
+    pub log_format: LogFormat,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate the config and print a short summary.
+    CheckConfig,
+    /// Create or update the database schema.
+    Migrate,
+    /// Run the daemon: poll on the schedule, serve /healthz and /metrics.
+    Run,
+    /// Poll sources once and print one line per source.
+    Poll {
+        /// Run a single cycle over all sources, ignoring back-off (the only mode; kept explicit
+        /// for scripts).
+        #[arg(long)]
+        once: bool,
+        /// Poll only this source.
+        #[arg(long, value_name = "NAME")]
+        source: Option<String>,
+    },
+    /// List stored mentions, newest first.
+    Mentions {
+        /// Only mentions of this brand (case-insensitive).
+        #[arg(long)]
+        brand: Option<String>,
+        /// Only mentions published within this period ("7d", "24h", "2w") or since a date
+        /// ("2026-11-01").
+        #[arg(long)]
+        since: Option<String>,
+        /// Only mentions from this source.
+        #[arg(long)]
+        source: Option<String>,
+        /// At most this many mentions.
+        #[arg(long)]
+        limit: Option<usize>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: OutputFormat,
+    },
+    /// Run the whole pipeline once on bundled sample feeds, served locally, into a throw-away
+    /// database, and show what it found. Needs no config and no network.
+    Demo {
+        /// Keep the demo database in this file instead of a temporary one.
+        #[arg(long, value_name = "PATH")]
+        db: Option<PathBuf>,
+    },
+    /// Ask a running daemon's /healthz (for container health checks).
+    Healthcheck {
+        /// Default: http://<http.listen>/healthz from the config, else 127.0.0.1:9187.
+        #[arg(long)]
+        url: Option<String>,
+    },
+}
+
+/// Why a command failed; decides the exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("{0}")]
+    Config(#[from] ConfigError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0:#}")]
+    Runtime(#[from] anyhow::Error),
+}
+
+impl CliError {
+    fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Config(_) | CliError::Usage(_) => 2,
+            CliError::Runtime(_) => 1,
+        }
+    }
+}
+
+impl From<crate::storage::StorageError> for CliError {
+    fn from(e: crate::storage::StorageError) -> Self {
+        CliError::Runtime(e.into())
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let default_level = match cli.command {
+        Command::Run => "info",
+        // The demo reports failures in its own output; log lines would only repeat them.
+        Command::Demo { .. } => "error",
+        _ => "warn",
+    };
+    crate::telemetry::init(cli.log_format, default_level);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(commands::dispatch(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! Rendering results as a table for people, JSON for programs, CSV for spreadsheets.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use crate::domain::truncate_chars;
+use crate::storage::MentionRow;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Json,
+    Csv,
+}
+
+/// The JSON shape of a mention; a contract other tools rely on (add fields, keep these).
+#[derive(Serialize)]
+struct MentionJson<'a> {
+    id: i64,
+    source: &'a str,
+    platform: &'a str,
+    url: Option<&'a str>,
+    author: Option<&'a str>,
+    author_name: Option<&'a str>,
+    followers: Option<i64>,
+    published_at: Option<String>,
+    fetched_at: String,
+    title: Option<&'a str>,
+    text: &'a str,
+    brands: Vec<&'a str>,
+    matches: Vec<MatchJson<'a>>,
+    likes: Option<i64>,
+    reposts: Option<i64>,
+    replies: Option<i64>,
+    points: Option<i64>,
+    rating: Option<i64>,
+}
+
+#[derive(Serialize)]
+struct MatchJson<'a> {
+    brand: &'a str,
+    matched_text: &'a str,
+}
+
+fn to_json(m: &MentionRow) -> MentionJson<'_> {
+    MentionJson {
+        id: m.id.0,
+        source: &m.source,
+        platform: &m.platform,
+        url: m.url.as_deref(),
+        author: m.author.as_deref(),
+        author_name: m.author_name.as_deref(),
+        followers: m.followers,
+        published_at: m.published_at.map(|t| t.to_rfc3339()),
+        fetched_at: m.fetched_at.to_rfc3339(),
+        title: m.title.as_deref(),
+        text: &m.text,
+        brands: m.brands.iter().map(|(b, _)| b.as_str()).collect(),
+        matches: m
+            .brands
+            .iter()
+            .map(|(brand, matched_text)| MatchJson { brand, matched_text })
+            .collect(),
+        likes: m.likes,
+        reposts: m.reposts,
+        replies: m.replies,
+        points: m.points,
+        rating: m.rating,
+    }
+}
+
+pub fn write_mentions(out: &mut impl Write, rows: &[MentionRow], format: OutputFormat) -> anyhow::Result<()> {
+    match format {
+        OutputFormat::Json => {
+            let items: Vec<MentionJson<'_>> = rows.iter().map(to_json).collect();
+            serde_json::to_writer_pretty(&mut *out, &items)?;
+            writeln!(out)?;
+        }
+        OutputFormat::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            w.write_record([
+                "id", "published_at", "source", "platform", "brands", "author", "url", "title", "text",
+            ])?;
+            for m in rows {
+                let brands: Vec<&str> = m.brands.iter().map(|(b, _)| b.as_str()).collect();
+                w.write_record([
+                    m.id.to_string(),
+                    m.published_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+                    m.source.clone(),
+                    m.platform.clone(),
+                    brands.join(";"),
+                    m.author.clone().unwrap_or_default(),
+                    m.url.clone().unwrap_or_default(),
+                    m.title.clone().unwrap_or_default(),
+                    m.text.clone(),
+                ])?;
+            }
+            w.flush()?;
+        }
+        OutputFormat::Table => write_table(out, rows)?,
+    }
+    Ok(())
+}
+
+fn one_line(s: &str, max: usize) -> String {
+    let flat = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() > max {
+        format!("{}…", truncate_chars(&flat, max.saturating_sub(1)))
+    } else {
+        flat
+    }
+}
+
+fn write_table(out: &mut impl Write, rows: &[MentionRow]) -> std::io::Result<()> {
+    if rows.is_empty() {
+        return writeln!(out, "no mentions");
+    }
+    let cells: Vec<[String; 6]> = rows
+        .iter()
+        .map(|m| {
+            let when = m.published_at.unwrap_or(m.fetched_at).format("%Y-%m-%d").to_string();
+            let brands: Vec<&str> = m.brands.iter().map(|(b, _)| b.as_str()).collect();
+            let text = match &m.title {
+                Some(t) if !m.text.starts_with(t.as_str()) => format!("{t} — {}", m.text),
+                _ => m.text.clone(),
+            };
+            [
+                m.id.to_string(),
+                when,
+                one_line(&m.source, 18),
+                brands.join(","),
+                one_line(m.author.as_deref().unwrap_or("-"), 20),
+                one_line(&text, 72),
+            ]
+        })
+        .collect();
+    let header = ["ID", "DATE", "SOURCE", "BRANDS", "AUTHOR", "TEXT"];
+    let mut widths = header.map(|h| h.chars().count());
+    for row in &cells {
+        for (w, c) in widths.iter_mut().zip(row) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cols: &[String]| -> String {
+        cols.iter()
+            .zip(widths)
+            .map(|(c, w)| format!("{c}{}", " ".repeat(w.saturating_sub(c.chars().count()))))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_owned()
+    };
+    writeln!(out, "{}", line(&header.map(str::to_owned)))?;
+    for row in &cells {
+        writeln!(out, "{}", line(row))?;
+    }
+    writeln!(out, "{} mention(s)", rows.len())
+}

@@ -1,0 +1,242 @@
+//! Configuration: one TOML file, every key overridable by `FANWATCH_SECTION__KEY` environment
+//! variables. Values are parsed into meaningful types here, at the edge, so a config that loads
+//! is a config that runs.
+
+mod error;
+mod load;
+mod types;
+
+pub use error::ConfigError;
+pub use load::{load_file, load_str};
+pub use types::{CronSchedule, DatabaseUrl, HttpUrl, RegexPattern, Seconds};
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+
+use serde::Deserialize;
+
+use crate::domain::{BrandName, SourceName};
+
+/// The environment variable that names the config file when `--config` is not given.
+pub const CONFIG_ENV: &str = "FANWATCH_CONFIG";
+/// Prefix of per-key overrides, e.g. `FANWATCH_DATABASE__URL`.
+pub const ENV_PREFIX: &str = "FANWATCH_";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub database: DatabaseConfig,
+    #[serde(default)]
+    pub poll: PollConfig,
+    #[serde(default)]
+    pub http: HttpConfig,
+    #[serde(default)]
+    pub brands: Vec<BrandConfig>,
+    #[serde(default)]
+    pub sources: Vec<SourceConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    #[serde(default = "DatabaseUrl::default_sqlite")]
+    pub url: DatabaseUrl,
+    /// Upper bound of pooled connections.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: u32,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: DatabaseUrl::default_sqlite(),
+            max_connections: default_max_connections(),
+        }
+    }
+}
+
+fn default_max_connections() -> u32 {
+    8
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PollConfig {
+    #[serde(default = "CronSchedule::default_every_15_minutes")]
+    pub schedule: CronSchedule,
+    /// How many sources are fetched at the same time.
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
+    /// Whether `fanwatch run` polls once right at start-up instead of waiting for the schedule.
+    #[serde(default = "default_true")]
+    pub on_start: bool,
+    /// Per-request timeout.
+    #[serde(default = "Seconds::thirty")]
+    pub timeout_secs: Seconds,
+    /// Responses larger than this are refused (after decompression).
+    #[serde(default = "default_max_body_bytes")]
+    pub max_body_bytes: u64,
+    /// First back-off delay after a failure; doubles with each consecutive failure.
+    #[serde(default = "Seconds::sixty")]
+    pub backoff_base_secs: Seconds,
+    /// Back-off never exceeds this, so a failing source is still retried.
+    #[serde(default = "Seconds::six_hours")]
+    pub backoff_max_secs: Seconds,
+}
+
+impl Default for PollConfig {
+    fn default() -> Self {
+        Self {
+            schedule: CronSchedule::default_every_15_minutes(),
+            concurrency: default_concurrency(),
+            on_start: true,
+            timeout_secs: Seconds::thirty(),
+            max_body_bytes: default_max_body_bytes(),
+            backoff_base_secs: Seconds::sixty(),
+            backoff_max_secs: Seconds::six_hours(),
+        }
+    }
+}
+
+fn default_concurrency() -> usize {
+    32
+}
+
+fn default_max_body_bytes() -> u64 {
+    10 * 1024 * 1024
+}
+
+fn default_true() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpConfig {
+    /// Address of the health and metrics endpoint.
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    /// Set to false to run the daemon without the HTTP endpoint.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            listen: default_listen(),
+            enabled: true,
+        }
+    }
+}
+
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 9187))
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BrandConfig {
+    pub name: BrandName,
+    /// Words or phrases, matched case-insensitively as whole words.
+    #[serde(default)]
+    pub terms: Vec<String>,
+    /// Regular expressions, for spellings terms cannot express.
+    #[serde(default)]
+    pub regex: Vec<RegexPattern>,
+    /// Phrases whose occurrences do not count as a mention, e.g. "acme looney".
+    #[serde(default)]
+    pub exclude: Vec<String>,
+}
+
+/// The kinds of source fanwatch can poll.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    /// RSS 0.9x/1.0/2.0, Atom or JSON Feed.
+    Feed,
+}
+
+impl SourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Feed => "feed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    pub name: SourceName,
+    pub kind: SourceKind,
+    /// The feed's address (kind = "feed").
+    pub url: Option<HttpUrl>,
+    /// Set to false to keep a source in the file without polling it.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+}
+
+impl Config {
+    /// Cross-field rules that a single field's type cannot express.
+    fn validate(&self) -> Result<(), (Vec<load::PathSeg>, String)> {
+        use load::PathSeg::{Index, Key};
+        if self.poll.concurrency == 0 || self.poll.concurrency > 1024 {
+            return Err((
+                vec![Key("poll".into()), Key("concurrency".into())],
+                "must be between 1 and 1024".into(),
+            ));
+        }
+        if self.poll.backoff_base_secs.get() > self.poll.backoff_max_secs.get() {
+            return Err((
+                vec![Key("poll".into()), Key("backoff_base_secs".into())],
+                "must not be larger than poll.backoff_max_secs".into(),
+            ));
+        }
+        if self.database.max_connections == 0 {
+            return Err((
+                vec![Key("database".into()), Key("max_connections".into())],
+                "must be at least 1".into(),
+            ));
+        }
+        let mut brand_names = HashSet::new();
+        for (i, brand) in self.brands.iter().enumerate() {
+            let at = |key: &str| vec![Key("brands".into()), Index(i), Key(key.into())];
+            if !brand_names.insert(brand.name.as_str().to_lowercase()) {
+                return Err((at("name"), format!("duplicate brand name {:?}", brand.name.as_str())));
+            }
+            if brand.terms.iter().all(|t| t.trim().is_empty()) && brand.regex.is_empty() {
+                return Err((at("terms"), "a brand needs at least one term or regex".into()));
+            }
+            if let Some(j) = brand.terms.iter().position(|t| t.trim().is_empty()) {
+                let mut path = at("terms");
+                path.push(Index(j));
+                return Err((path, "empty term".into()));
+            }
+            if let Some(j) = brand.exclude.iter().position(|t| t.trim().is_empty()) {
+                let mut path = at("exclude");
+                path.push(Index(j));
+                return Err((path, "empty exclusion".into()));
+            }
+        }
+        let mut source_names = HashSet::new();
+        for (i, source) in self.sources.iter().enumerate() {
+            let at = |key: &str| vec![Key("sources".into()), Index(i), Key(key.into())];
+            if !source_names.insert(source.name.as_str()) {
+                return Err((at("name"), format!("duplicate source name {:?}", source.name.as_str())));
+            }
+            match source.kind {
+                SourceKind::Feed if source.url.is_none() => {
+                    return Err((at("url"), "a feed source needs `url`".into()));
+                }
+                SourceKind::Feed => {}
+            }
+        }
+        Ok(())
+    }
+
+    pub fn enabled_sources(&self) -> impl Iterator<Item = &SourceConfig> {
+        self.sources.iter().filter(|s| s.enabled)
+    }
+}

@@ -1,0 +1,141 @@
+//! Poll cycles and the long-running daemon: cron schedule, bounded concurrency, back-off
+//! aware selection of due sources, and a graceful shutdown.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use futures::StreamExt;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{Config, CronSchedule};
+use crate::fetch::HttpClient;
+use crate::matching::Matcher;
+use crate::metrics::Metrics;
+use crate::pipeline::{Backoff, Pipeline, PollOutcome};
+use crate::sources::{self, PollContext, Source};
+use crate::storage::Store;
+
+/// How long shutdown waits for in-flight work before exiting anyway. Every write is one
+/// transaction, so stopping later than this would lose nothing either; it only bounds the wait.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);
+
+/// The configured sources and everything needed to poll them.
+pub struct Poller {
+    pub pipeline: Pipeline,
+    sources: Vec<Arc<dyn Source>>,
+    concurrency: usize,
+}
+
+impl Poller {
+    /// Builds connectors for the enabled sources and registers them in the database.
+    pub async fn new(
+        config: &Config,
+        store: Store,
+        metrics: Metrics,
+        cancel: CancellationToken,
+    ) -> anyhow::Result<Self> {
+        let http = HttpClient::new(config.poll.timeout_secs.duration(), config.poll.max_body_bytes)?;
+        let matcher = Matcher::new(&config.brands)?;
+        let sources: Vec<Arc<dyn Source>> = config.enabled_sources().filter_map(sources::build).collect();
+        for source in &sources {
+            store
+                .register_source(source.name().as_str(), source.kind().as_str())
+                .await?;
+        }
+        Ok(Self {
+            pipeline: Pipeline {
+                store,
+                matcher: Arc::new(matcher),
+                ctx: PollContext { http, cancel },
+                backoff: Backoff {
+                    base: config.poll.backoff_base_secs.duration(),
+                    max: config.poll.backoff_max_secs.duration(),
+                },
+                metrics,
+            },
+            sources,
+            concurrency: config.poll.concurrency,
+        })
+    }
+
+    pub fn source_names(&self) -> impl Iterator<Item = &str> {
+        self.sources.iter().map(|s| s.name().as_str())
+    }
+
+    /// Polls sources, at most `concurrency` at a time, and returns their outcomes in config
+    /// order. With `only_due`, sources still backing off after failures are skipped.
+    pub async fn cycle(&self, only_due: bool, only: Option<&str>) -> anyhow::Result<Vec<PollOutcome>> {
+        let started = Instant::now();
+        let now = Utc::now();
+        let mut selected: Vec<Arc<dyn Source>> = self
+            .sources
+            .iter()
+            .filter(|s| only.is_none_or(|name| s.name().as_str() == name))
+            .cloned()
+            .collect();
+        if only_due {
+            let statuses = self.pipeline.store.source_statuses().await?;
+            selected.retain(|s| {
+                statuses
+                    .iter()
+                    .find(|st| st.name == s.name().as_str())
+                    .is_none_or(|st| st.is_due(now))
+            });
+        }
+        let outcomes: Vec<PollOutcome> = futures::stream::iter(selected)
+            .map(|source| {
+                let pipeline = self.pipeline.clone();
+                // Each poll runs as its own task so parsing and storing spread over all cores.
+                async move {
+                    let name = source.name().clone();
+                    tokio::spawn(async move { pipeline.poll_source(source.as_ref()).await })
+                        .await
+                        .unwrap_or_else(|e| PollOutcome {
+                            source: name,
+                            status: crate::pipeline::PollStatus::Failed {
+                                error: format!("poll task failed: {e}"),
+                                consecutive_errors: 0,
+                            },
+                        })
+                }
+            })
+            .buffered(self.concurrency)
+            .collect()
+            .await;
+        let elapsed = started.elapsed();
+        self.pipeline.metrics.observe_cycle(elapsed);
+        tracing::info!(sources = outcomes.len(), elapsed_ms = elapsed.as_millis() as u64, "cycle done");
+        Ok(outcomes)
+    }
+}
+
+/// Runs until `shutdown` is cancelled: a cycle at start-up (if configured), then one at every
+/// tick of the cron schedule, over the sources that are due.
+pub async fn run(poller: Poller, schedule: CronSchedule, on_start: bool, shutdown: CancellationToken) {
+    if on_start && !shutdown.is_cancelled() {
+        run_logged(&poller).await;
+    }
+    loop {
+        let Some(next) = schedule.next_after(Utc::now()) else {
+            tracing::error!(schedule = schedule.as_str(), "schedule has no next run; stopping");
+            break;
+        };
+        let wait = (next - Utc::now()).to_std().unwrap_or(Duration::ZERO);
+        tracing::debug!(next = %next, "waiting for next cycle");
+        tokio::select! {
+            () = shutdown.cancelled() => break,
+            () = tokio::time::sleep(wait) => {}
+        }
+        run_logged(&poller).await;
+        if shutdown.is_cancelled() {
+            break;
+        }
+    }
+}
+
+async fn run_logged(poller: &Poller) {
+    if let Err(e) = poller.cycle(true, None).await {
+        tracing::error!(error = %e, "poll cycle failed");
+    }
+}

@@ -1,0 +1,26 @@
+//! fanwatch: watch public feeds for brand mentions, store them, and (later) score and flag them.
+//!
+//! Data flows through the modules in this order:
+//! `config` → `sources` (fetch + parse) → `matching` → `pipeline` → `storage` → `http`/`cli`.
+
+pub mod cli;
+pub mod config;
+pub mod daemon;
+pub mod demo;
+pub mod domain;
+pub mod fetch;
+pub mod http;
+pub mod matching;
+pub mod metrics;
+pub mod pipeline;
+pub mod sources;
+pub mod storage;
+pub mod telemetry;
+pub mod text;
+
+/// The User-Agent every request carries, so site owners can see who polls them.
+pub const USER_AGENT: &str = concat!(
+    "fanwatch/",
+    env!("CARGO_PKG_VERSION"),
+    " (+https://github.com/fanwatch/fanwatch)"
+);

@@ -1,0 +1,224 @@
+//! One poll of one source: fetch → parse → match brands → store, with its outcome recorded
+//! on the source (validators and cursor on success, error and back-off on failure).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rand::Rng;
+
+use crate::domain::SourceName;
+use crate::fetch::FetchError;
+use crate::matching::Matcher;
+use crate::metrics::Metrics;
+use crate::sources::{PollContext, PollResult, Source, SourceError};
+use crate::storage::{NewMention, PollFailure, StorageError, Store, StoreReport};
+
+/// How one source's poll ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PollStatus {
+    Stored {
+        fetched: usize,
+        matched: usize,
+        report: StoreReport,
+    },
+    NotModified,
+    Failed {
+        error: String,
+        consecutive_errors: i64,
+    },
+    /// Shutdown interrupted the fetch; nothing was written.
+    Cancelled,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PollOutcome {
+    pub source: SourceName,
+    pub status: PollStatus,
+}
+
+/// Exponential back-off for failing sources: `base · 2^(n-1)`, capped, with ±20 % jitter so
+/// sources that failed together do not retry together. Never infinite: polling goes on.
+#[derive(Debug, Clone, Copy)]
+pub struct Backoff {
+    pub base: Duration,
+    pub max: Duration,
+}
+
+impl Backoff {
+    pub fn delay(&self, consecutive_errors: i64, retry_after: Option<Duration>) -> Duration {
+        let exp = consecutive_errors.clamp(1, 32) as u32 - 1;
+        let raw = self.base.saturating_mul(2u32.saturating_pow(exp)).min(self.max);
+        let jitter = rand::rng().random_range(0.8..1.2);
+        let delay = raw.mul_f64(jitter).min(self.max);
+        // A server that says when to come back is believed, within our cap.
+        retry_after.map_or(delay, |ra| delay.max(ra.min(self.max)))
+    }
+}
+
+/// Everything a poll needs, shared by all polls of a daemon.
+#[derive(Clone)]
+pub struct Pipeline {
+    pub store: Store,
+    pub matcher: Arc<Matcher>,
+    pub ctx: PollContext,
+    pub backoff: Backoff,
+    pub metrics: Metrics,
+}
+
+impl Pipeline {
+    #[tracing::instrument(skip_all, fields(source = %source.name(), kind = source.kind().as_str()))]
+    pub async fn poll_source(&self, source: &dyn Source) -> PollOutcome {
+        let started = std::time::Instant::now();
+        let status = match self.try_poll(source).await {
+            Ok(status) => status,
+            Err(PollError::Cancelled) => PollStatus::Cancelled,
+            Err(err) => self.fail(source.name(), err).await,
+        };
+        self.metrics.observe_poll(source.name().as_str(), &status, started.elapsed());
+        match &status {
+            PollStatus::Stored { fetched, matched, report } => tracing::info!(
+                fetched, matched, new = report.new, duplicate = report.duplicate, "polled"
+            ),
+            PollStatus::NotModified => tracing::debug!("not modified"),
+            PollStatus::Failed { error, consecutive_errors } => {
+                tracing::warn!(error = %error, consecutive_errors, "poll failed")
+            }
+            PollStatus::Cancelled => tracing::info!("poll cancelled by shutdown"),
+        }
+        PollOutcome {
+            source: source.name().clone(),
+            status,
+        }
+    }
+
+    async fn try_poll(&self, source: &dyn Source) -> Result<PollStatus, PollError> {
+        let name = source.name();
+        let cursor = match self.store.source_status(name.as_str()).await? {
+            Some(status) => status.cursor(),
+            None => {
+                self.store.register_source(name.as_str(), source.kind().as_str()).await?;
+                Default::default()
+            }
+        };
+        let result = source.poll(&self.ctx, &cursor).await?;
+        let now = Utc::now();
+        match result {
+            PollResult::NotModified => {
+                self.store.record_not_modified(name.as_str(), now).await?;
+                Ok(PollStatus::NotModified)
+            }
+            PollResult::Page { items, next } => {
+                let fetched = items.len();
+                let mentions: Vec<NewMention> = items
+                    .into_iter()
+                    .filter_map(|item| {
+                        let haystack = match &item.title {
+                            Some(title) => format!("{title}\n{}", item.text),
+                            None => item.text.clone(),
+                        };
+                        let brands = self.matcher.find(&haystack);
+                        (!brands.is_empty()).then(|| NewMention {
+                            platform: source.platform(),
+                            item,
+                            brands,
+                        })
+                    })
+                    .collect();
+                let report = self
+                    .store
+                    .record_poll(name, &next, fetched, &mentions, now)
+                    .await?;
+                Ok(PollStatus::Stored {
+                    fetched,
+                    matched: mentions.len(),
+                    report,
+                })
+            }
+        }
+    }
+
+    async fn fail(&self, name: &SourceName, err: PollError) -> PollStatus {
+        let error = err.to_string();
+        let retry_after = err.retry_after();
+        let backoff = self.backoff;
+        let now = Utc::now();
+        let retry_at = move |errors: i64| -> DateTime<Utc> {
+            now + chrono::Duration::from_std(backoff.delay(errors, retry_after))
+                .unwrap_or(chrono::Duration::hours(6))
+        };
+        let failure = PollFailure {
+            error: &error,
+            at: now,
+            retry_at: &retry_at,
+        };
+        let consecutive_errors = match self.store.record_failure(name.as_str(), failure).await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot record poll failure");
+                0
+            }
+        };
+        PollStatus::Failed {
+            error,
+            consecutive_errors,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+enum PollError {
+    #[error("{0}")]
+    Source(SourceError),
+    #[error("{0}")]
+    Storage(#[from] StorageError),
+    #[error("cancelled")]
+    Cancelled,
+}
+
+impl From<SourceError> for PollError {
+    fn from(e: SourceError) -> Self {
+        match e {
+            SourceError::Fetch(FetchError::Cancelled) => PollError::Cancelled,
+            other => PollError::Source(other),
+        }
+    }
+}
+
+impl PollError {
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            PollError::Source(SourceError::Fetch(FetchError::Status { retry_after, .. })) => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let b = Backoff {
+            base: Duration::from_secs(60),
+            max: Duration::from_secs(6 * 3600),
+        };
+        let secs = |n| b.delay(n, None).as_secs_f64();
+        assert!((48.0..=72.0).contains(&secs(1)));
+        assert!((96.0..=144.0).contains(&secs(2)));
+        assert!((384.0..=576.0).contains(&secs(4)));
+        assert!(secs(100) <= 6.0 * 3600.0);
+        assert!(secs(100) >= 0.8 * 6.0 * 3600.0);
+    }
+
+    #[test]
+    fn retry_after_is_honoured_within_the_cap() {
+        let b = Backoff {
+            base: Duration::from_secs(1),
+            max: Duration::from_secs(3600),
+        };
+        assert!(b.delay(1, Some(Duration::from_secs(600))).as_secs() >= 600);
+        assert!(b.delay(1, Some(Duration::from_secs(999_999))).as_secs() <= 3600);
+    }
+}

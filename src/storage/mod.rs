@@ -1,0 +1,84 @@
+//! Persistence with sqlx. SQLite (embedded, the default) and PostgreSQL behave the same: each
+//! backend module owns its connection set-up and migrations folder, and the queries, written
+//! once in portable SQL, run on whichever pool `Store` holds.
+
+mod mentions;
+mod postgres;
+mod sources;
+mod sqlite;
+
+pub use mentions::{MentionFilter, MentionRow, NewMention, StoreReport};
+pub use sources::{PollFailure, SourceStatus};
+
+use crate::config::DatabaseUrl;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("database error: {0}")]
+    Sqlx(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// A connection pool to one of the supported backends.
+#[derive(Clone, Debug)]
+pub enum Store {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to the concrete pool, so one query text and one piece of
+/// code serve both backends while each still gets its own driver's types.
+macro_rules! with_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match $store {
+            $crate::storage::Store::Sqlite($pool) => $body,
+            $crate::storage::Store::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use with_pool;
+
+impl Store {
+    /// Connects (creating the SQLite file if missing). Does not migrate.
+    pub async fn connect(url: &DatabaseUrl, max_connections: u32) -> Result<Self, StorageError> {
+        match url {
+            DatabaseUrl::Sqlite(raw) => sqlite::connect(raw, max_connections).await.map(Store::Sqlite),
+            DatabaseUrl::Postgres(raw) => postgres::connect(raw, max_connections).await.map(Store::Postgres),
+        }
+    }
+
+    /// Connects and brings the schema up to date.
+    pub async fn open(url: &DatabaseUrl, max_connections: u32) -> Result<Self, StorageError> {
+        let store = Self::connect(url, max_connections).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Applies the embedded migrations of this backend; safe to run repeatedly.
+    pub async fn migrate(&self) -> Result<(), StorageError> {
+        match self {
+            Store::Sqlite(pool) => sqlite::MIGRATOR.run(pool).await?,
+            Store::Postgres(pool) => postgres::MIGRATOR.run(pool).await?,
+        }
+        Ok(())
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "sqlite",
+            Store::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Waits for in-flight queries and closes every connection.
+    pub async fn close(&self) {
+        with_pool!(self, pool => pool.close().await)
+    }
+
+    /// A cheap round trip, for health checks.
+    pub async fn ping(&self) -> Result<(), StorageError> {
+        with_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))?;
+        Ok(())
+    }
+}
