@@ -38,12 +38,15 @@ fn term_pattern(term: &str) -> String {
 }
 
 fn alternation(terms: &[String]) -> Result<Option<Regex>, regex::Error> {
-    let parts: Vec<String> = terms
+    let mut terms: Vec<String> = terms
         .iter()
         .map(|t| crate::text::nfc(t.trim()))
         .filter(|t| !t.is_empty())
-        .map(|t| term_pattern(&t))
         .collect();
+    // The regex takes the first alternative that matches; longest first makes "acme cloud"
+    // win over "acme", so the stored match is the most specific one.
+    terms.sort_by_key(|t| std::cmp::Reverse(t.chars().count()));
+    let parts: Vec<String> = terms.iter().map(|t| term_pattern(t)).collect();
     if parts.is_empty() {
         return Ok(None);
     }
@@ -122,7 +125,7 @@ mod tests {
         assert!(names(&m, "acmetic and subacme").is_empty());
         assert!(names(&m, "acme_corp").is_empty());
         let found = m.find("Moved to Acme   Cloud today");
-        assert_eq!(found[0].matched_text, "Acme");
+        assert_eq!(found[0].matched_text, "Acme   Cloud");
     }
 
     #[test]

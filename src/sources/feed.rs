@@ -90,8 +90,11 @@ pub fn parse_feed(bytes: &[u8], base_url: Option<&str>) -> Result<Vec<RawItem>, 
             }
         })
         .build();
+    // JSON is UTF-8 by definition; XML may be anything and is transcoded first.
+    let is_json = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    let bytes = if is_json { std::borrow::Cow::Borrowed(bytes) } else { super::xml_prep::prepare(bytes) };
     let feed = parser
-        .parse(bytes)
+        .parse(&*bytes)
         .map_err(|e| SourceError::Parse(e.to_string()))?;
     let feed_lang = feed.language.clone();
     let feed_author = feed.authors.first().and_then(author_of);
@@ -125,9 +128,6 @@ fn item_of(
         })
         .map(html_to_text)
         .unwrap_or_default();
-    if title.is_none() && body.is_empty() {
-        return None;
-    }
     let published_at: Option<DateTime<Utc>> = entry.published.or(entry.updated);
     let url = entry
         .links

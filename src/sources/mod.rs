@@ -2,6 +2,7 @@
 //! turns whatever its origin speaks into `RawItem`s.
 
 mod feed;
+mod xml_prep;
 
 use std::sync::Arc;
 

@@ -1,0 +1,197 @@
+//! Shared test harness: a fresh database per test on SQLite or PostgreSQL, config builders,
+//! and helpers to run the binary.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use fanwatch::config::{Config, load_str};
+use fanwatch::storage::Store;
+
+pub const FANWATCH: &str = env!("CARGO_BIN_EXE_fanwatch");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Where the PostgreSQL server for tests is. In CI (`CI=true`) a missing server is a failure,
+/// never a skip; on a developer machine without one, PostgreSQL tests say loudly that they
+/// did not run.
+pub fn pg_admin_url() -> Option<String> {
+    if let Ok(url) = std::env::var("FANWATCH_TEST_PG_URL") {
+        return Some(url);
+    }
+    let url = "postgres://postgres@127.0.0.1:5432/postgres".to_owned();
+    let reachable = std::net::TcpStream::connect_timeout(
+        &"127.0.0.1:5432".parse().unwrap(),
+        std::time::Duration::from_secs(2),
+    )
+    .is_ok();
+    if reachable {
+        return Some(url);
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+        panic!("CI needs PostgreSQL: set FANWATCH_TEST_PG_URL or run one on 127.0.0.1:5432");
+    }
+    eprintln!("WARNING: PostgreSQL not reachable on 127.0.0.1:5432; this PostgreSQL test did NOT run");
+    None
+}
+
+/// A database of its own for one test: a temp SQLite file, or a new PostgreSQL database.
+pub struct TestDb {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    pg: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub async fn new(backend: Backend) -> Option<Self> {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().unwrap();
+                let url = format!("sqlite://{}", dir.path().join("test.db").display());
+                Some(Self { url, _dir: Some(dir), pg: None })
+            }
+            Backend::Postgres => {
+                let admin = pg_admin_url()?;
+                let name = format!("fanwatch_test_{}", uuid_like());
+                let pool = sqlx::PgPool::connect(&admin).await.expect("connect to PostgreSQL");
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&pool)
+                    .await
+                    .expect("create test database");
+                pool.close().await;
+                let mut url = url::Url::parse(&admin).unwrap();
+                url.set_path(&name);
+                Some(Self { url: url.to_string(), _dir: None, pg: Some((admin, name)) })
+            }
+        }
+    }
+
+    pub async fn store(&self) -> Store {
+        let url = fanwatch::config::DatabaseUrl::parse(&self.url).unwrap();
+        Store::open(&url, 4).await.expect("open store")
+    }
+
+    /// Drops a PostgreSQL test database (SQLite files go with their temp dir).
+    pub async fn cleanup(self) {
+        if let Some((admin, name)) = &self.pg
+            && let Ok(pool) = sqlx::PgPool::connect(admin).await
+        {
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                .execute(&pool)
+                .await;
+            pool.close().await;
+        }
+    }
+}
+
+fn uuid_like() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{}_{}_{}", std::process::id(), nanos % 1_000_000_000, N.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Runs `$body` (an async fn taking a `Backend`) once per backend, as two tests.
+#[macro_export]
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::common::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::common::Backend::Postgres).await;
+                }
+            )*
+        }
+    };
+}
+
+/// A config with the given database, the Acme and Nordwind brands, and feed sources.
+pub fn config_toml(db_url: &str, sources: &[(&str, String)]) -> String {
+    let mut toml = format!(
+        r#"[database]
+url = "{db_url}"
+[poll]
+schedule = "0 */15 * * * *"
+concurrency = 8
+timeout_secs = 2
+max_body_bytes = 1000000
+backoff_base_secs = 60
+[http]
+listen = "127.0.0.1:0"
+[[brands]]
+name = "Acme"
+terms = ["acme", "acme cloud"]
+exclude = ["acme looney"]
+[[brands]]
+name = "Nordwind"
+terms = ["nordwind"]
+"#
+    );
+    for (name, url) in sources {
+        toml.push_str(&format!("[[sources]]\nname = \"{name}\"\nkind = \"feed\"\nurl = \"{url}\"\n"));
+    }
+    toml
+}
+
+pub fn config(db_url: &str, sources: &[(&str, String)]) -> Config {
+    load_str(&config_toml(db_url, sources), None, &[]).expect("test config")
+}
+
+/// An RSS 2.0 document with `(guid, title, description)` items.
+pub fn rss(items: &[(&str, &str, &str)]) -> String {
+    let mut out = String::from(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<rss version=\"2.0\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><channel><title>Test</title><link>https://example.com/</link>\n",
+    );
+    for (i, (guid, title, desc)) in items.iter().enumerate() {
+        out.push_str(&format!(
+            "<item><guid>{guid}</guid><title>{title}</title><link>https://example.com/{guid}</link>\
+             <description>{desc}</description><dc:creator>author{}</dc:creator>\
+             <pubDate>Mon, 1{} Nov 2026 10:00:00 GMT</pubDate></item>\n",
+            i % 2,
+            i % 10
+        ));
+    }
+    out.push_str("</channel></rss>\n");
+    out
+}
+
+pub fn write_config(dir: &Path, toml: &str) -> PathBuf {
+    let path = dir.join("fanwatch.toml");
+    std::fs::write(&path, toml).unwrap();
+    path
+}
+
+/// Runs the binary with a clean FANWATCH_* environment.
+pub fn fanwatch(args: &[&str]) -> Output {
+    let mut cmd = Command::new(FANWATCH);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("FANWATCH_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.args(args).output().expect("run fanwatch")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
