@@ -156,7 +156,8 @@ mod tests {
     #[test]
     fn utf16_with_and_without_bom() {
         for (be, bom) in [(true, true), (true, false), (false, true), (false, false)] {
-            let out = to_utf8(&utf16(DOC, be, bom));
+            let doc = utf16(DOC, be, bom);
+            let out = to_utf8(&doc);
             let text = std::str::from_utf8(&out).unwrap();
             assert!(text.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?>"), "{text}");
             assert!(text.contains("Tšau õun"));
