@@ -1,6 +1,7 @@
 //! Poll cycles and the long-running daemon: cron schedule, bounded concurrency, back-off
 //! aware selection of due sources, and a graceful shutdown.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -12,8 +13,9 @@ use crate::config::{Config, CronSchedule};
 use crate::fetch::HttpClient;
 use crate::matching::Matcher;
 use crate::metrics::Metrics;
-use crate::pipeline::{Backoff, Pipeline, PollOutcome};
-use crate::sources::{self, PollContext, Source};
+use crate::pipeline::{Backoff, Pipeline, PollOutcome, PollStatus};
+use crate::sources::{self, PollContext, Source, SourceCursor};
+use crate::storage::SourceStatus;
 use crate::storage::Store;
 
 /// How long shutdown waits for in-flight work before exiting anyway. Every write is one
@@ -35,14 +37,20 @@ impl Poller {
         metrics: Metrics,
         cancel: CancellationToken,
     ) -> anyhow::Result<Self> {
-        let http = HttpClient::new(config.poll.timeout_secs.duration(), config.poll.max_body_bytes)?;
+        let http = HttpClient::new(
+            config.poll.timeout_secs.duration(),
+            config.poll.max_body_bytes,
+        )?;
         let matcher = Matcher::new(&config.brands)?;
-        let sources: Vec<Arc<dyn Source>> = config.enabled_sources().filter_map(sources::build).collect();
-        for source in &sources {
-            store
-                .register_source(source.name().as_str(), source.kind().as_str())
-                .await?;
-        }
+        let sources: Vec<Arc<dyn Source>> = config
+            .enabled_sources()
+            .filter_map(sources::build)
+            .collect();
+        let names: Vec<(&str, &str)> = sources
+            .iter()
+            .map(|s| (s.name().as_str(), s.kind().as_str()))
+            .collect();
+        store.register_sources(&names).await?;
         Ok(Self {
             pipeline: Pipeline {
                 store,
@@ -65,60 +73,95 @@ impl Poller {
 
     /// Polls sources, at most `concurrency` at a time, and returns their outcomes in config
     /// order. With `only_due`, sources still backing off after failures are skipped.
-    pub async fn cycle(&self, only_due: bool, only: Option<&str>) -> anyhow::Result<Vec<PollOutcome>> {
+    pub async fn cycle(
+        &self,
+        only_due: bool,
+        only: Option<&str>,
+    ) -> anyhow::Result<Vec<PollOutcome>> {
         let started = Instant::now();
         let now = Utc::now();
-        let mut selected: Vec<Arc<dyn Source>> = self
+        // One read of every source's state per cycle, rather than one per poll.
+        let mut cursors: HashMap<String, SourceStatus> = self
+            .pipeline
+            .store
+            .source_statuses()
+            .await?
+            .into_iter()
+            .map(|st| (st.name.clone(), st))
+            .collect();
+        let selected: Vec<(Arc<dyn Source>, SourceCursor)> = self
             .sources
             .iter()
             .filter(|s| only.is_none_or(|name| s.name().as_str() == name))
-            .cloned()
+            .filter_map(|s| {
+                let status = cursors.remove(s.name().as_str());
+                if only_due && status.as_ref().is_some_and(|st| !st.is_due(now)) {
+                    return None;
+                }
+                Some((s.clone(), status.map(|st| st.cursor()).unwrap_or_default()))
+            })
             .collect();
-        if only_due {
-            let statuses = self.pipeline.store.source_statuses().await?;
-            selected.retain(|s| {
-                statuses
-                    .iter()
-                    .find(|st| st.name == s.name().as_str())
-                    .is_none_or(|st| st.is_due(now))
-            });
-        }
         let outcomes: Vec<PollOutcome> = futures::stream::iter(selected)
-            .map(|source| {
+            .map(|(source, cursor)| {
                 let pipeline = self.pipeline.clone();
                 // Each poll runs as its own task so parsing and storing spread over all cores.
                 async move {
                     let name = source.name().clone();
-                    tokio::spawn(async move { pipeline.poll_source(source.as_ref()).await })
-                        .await
-                        .unwrap_or_else(|e| PollOutcome {
-                            source: name,
-                            status: crate::pipeline::PollStatus::Failed {
-                                error: format!("poll task failed: {e}"),
-                                consecutive_errors: 0,
-                            },
-                        })
+                    tokio::spawn(
+                        async move { pipeline.poll_source(source.as_ref(), &cursor).await },
+                    )
+                    .await
+                    .unwrap_or_else(|e| PollOutcome {
+                        source: name,
+                        status: PollStatus::Failed {
+                            error: format!("poll task failed: {e}"),
+                            consecutive_errors: 0,
+                        },
+                    })
                 }
             })
             .buffered(self.concurrency)
             .collect()
             .await;
+        // Unchanged sources (HTTP 304) are recorded together: on a quiet cycle that is nearly
+        // every source, and one statement beats a commit per source.
+        let unchanged: Vec<&str> = outcomes
+            .iter()
+            .filter(|o| o.status == PollStatus::NotModified)
+            .map(|o| o.source.as_str())
+            .collect();
+        self.pipeline
+            .store
+            .record_not_modified(&unchanged, Utc::now())
+            .await?;
         let elapsed = started.elapsed();
         self.pipeline.metrics.observe_cycle(elapsed);
-        tracing::info!(sources = outcomes.len(), elapsed_ms = elapsed.as_millis() as u64, "cycle done");
+        tracing::info!(
+            sources = outcomes.len(),
+            elapsed_ms = elapsed.as_millis() as u64,
+            "cycle done"
+        );
         Ok(outcomes)
     }
 }
 
 /// Runs until `shutdown` is cancelled: a cycle at start-up (if configured), then one at every
 /// tick of the cron schedule, over the sources that are due.
-pub async fn run(poller: Poller, schedule: CronSchedule, on_start: bool, shutdown: CancellationToken) {
+pub async fn run(
+    poller: Poller,
+    schedule: CronSchedule,
+    on_start: bool,
+    shutdown: CancellationToken,
+) {
     if on_start && !shutdown.is_cancelled() {
         run_logged(&poller).await;
     }
     loop {
         let Some(next) = schedule.next_after(Utc::now()) else {
-            tracing::error!(schedule = schedule.as_str(), "schedule has no next run; stopping");
+            tracing::error!(
+                schedule = schedule.as_str(),
+                "schedule has no next run; stopping"
+            );
             break;
         };
         let wait = (next - Utc::now()).to_std().unwrap_or(Duration::ZERO);
@@ -137,5 +180,18 @@ pub async fn run(poller: Poller, schedule: CronSchedule, on_start: bool, shutdow
 async fn run_logged(poller: &Poller) {
     if let Err(e) = poller.cycle(true, None).await {
         tracing::error!(error = %e, "poll cycle failed");
+    }
+    release_freed_memory();
+}
+
+/// A cycle allocates tens of megabytes for bodies and parsed items and frees them again, but
+/// glibc keeps freed heap in its arenas. Between cycles the daemon idles for minutes, so hand
+/// that memory back to the system.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory held by the allocator; it has no
+    // preconditions and touches no memory the program owns.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }

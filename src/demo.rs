@@ -22,10 +22,26 @@ use crate::storage::{MentionFilter, Store};
 
 /// (file name, content type, body with date placeholders)
 const FEEDS: &[(&str, &str, &str)] = &[
-    ("acme-blog.xml", "application/rss+xml", include_str!("../demo/feeds/acme-blog.xml")),
-    ("reviews.atom", "application/atom+xml", include_str!("../demo/feeds/reviews.atom")),
-    ("forum.json", "application/feed+json", include_str!("../demo/feeds/forum.json")),
-    ("eesti-foorum.xml", "application/rss+xml", include_str!("../demo/feeds/eesti-foorum.xml")),
+    (
+        "acme-blog.xml",
+        "application/rss+xml",
+        include_str!("../demo/feeds/acme-blog.xml"),
+    ),
+    (
+        "reviews.atom",
+        "application/atom+xml",
+        include_str!("../demo/feeds/reviews.atom"),
+    ),
+    (
+        "forum.json",
+        "application/feed+json",
+        include_str!("../demo/feeds/forum.json"),
+    ),
+    (
+        "eesti-foorum.xml",
+        "application/rss+xml",
+        include_str!("../demo/feeds/eesti-foorum.xml"),
+    ),
 ];
 
 const BRANDS: &str = r#"
@@ -46,7 +62,8 @@ terms = ["taevas telecom", "taevasnet"]
 /// Replaces `{{rfc2822:N}}` and `{{rfc3339:N}}` with the time N days ago, so the samples are
 /// always recent.
 pub fn fill_dates(template: &str, now: chrono::DateTime<Utc>) -> String {
-    let re = regex::Regex::new(r"\{\{(rfc2822|rfc3339):(\d{1,4})\}\}").unwrap_or_else(|e| unreachable!("{e}"));
+    let re = regex::Regex::new(r"\{\{(rfc2822|rfc3339):(\d{1,4})\}\}")
+        .unwrap_or_else(|e| unreachable!("{e}"));
     re.replace_all(template, |caps: &regex::Captures<'_>| {
         let days: i64 = caps[2].parse().unwrap_or(0);
         // Spread items over the day too, so they do not all share one timestamp.
@@ -65,7 +82,11 @@ struct Served {
     etag: String,
 }
 
-async fn serve_feed(State(feeds): State<Arc<HashMap<String, Served>>>, Path(name): Path<String>, headers: HeaderMap) -> Response {
+async fn serve_feed(
+    State(feeds): State<Arc<HashMap<String, Served>>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     let Some(feed) = feeds.get(&name) else {
         return (StatusCode::NOT_FOUND, "no such feed").into_response();
     };
@@ -74,7 +95,11 @@ async fn serve_feed(State(feeds): State<Arc<HashMap<String, Served>>>, Path(name
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v == feed.etag)
     {
-        return (StatusCode::NOT_MODIFIED, [(header::ETAG, feed.etag.clone())]).into_response();
+        return (
+            StatusCode::NOT_MODIFIED,
+            [(header::ETAG, feed.etag.clone())],
+        )
+            .into_response();
     }
     (
         [
@@ -93,7 +118,14 @@ pub async fn run(db: Option<PathBuf>) -> anyhow::Result<()> {
         .map(|(name, content_type, template)| {
             let body = fill_dates(template, now);
             let etag = format!("\"{}\"", &crate::text::sha256_hex(body.as_bytes())[..16]);
-            ((*name).to_owned(), Served { content_type, body, etag })
+            (
+                (*name).to_owned(),
+                Served {
+                    content_type,
+                    body,
+                    etag,
+                },
+            )
         })
         .collect();
     // One source is broken on purpose, to show that a bad feed is reported and isolated.
@@ -139,16 +171,30 @@ pub async fn run(db: Option<PathBuf>) -> anyhow::Result<()> {
     let config = crate::config::load_str(&toml, None, &[]).context("demo config")?;
 
     let store = Store::open(&config.database.url, 4).await?;
-    let poller = Poller::new(&config, store.clone(), Metrics::new(), CancellationToken::new()).await?;
+    let poller = Poller::new(
+        &config,
+        store.clone(),
+        Metrics::new(),
+        CancellationToken::new(),
+    )
+    .await?;
 
     let mut out = std::io::stdout().lock();
     use std::io::Write;
-    writeln!(out, "fanwatch demo: {} sample feeds served on http://{addr}/feeds/, database {}", FEEDS.len() + 1, db_path.display())?;
+    writeln!(
+        out,
+        "fanwatch demo: {} sample feeds served on http://{addr}/feeds/, database {}",
+        FEEDS.len() + 1,
+        db_path.display()
+    )?;
     writeln!(out, "brands: Acme, Nordwind, Taevas Telecom\n")?;
     writeln!(out, "== first poll ==")?;
     let first = poller.cycle(false, None).await?;
     crate::cli::print_outcomes_to(&mut out, &first)?;
-    writeln!(out, "\n== second poll (feeds unchanged: 304 Not Modified, nothing stored twice) ==")?;
+    writeln!(
+        out,
+        "\n== second poll (feeds unchanged: 304 Not Modified, nothing stored twice) =="
+    )?;
     let second = poller.cycle(false, None).await?;
     crate::cli::print_outcomes_to(&mut out, &second)?;
 
@@ -157,7 +203,10 @@ pub async fn run(db: Option<PathBuf>) -> anyhow::Result<()> {
     crate::cli::write_mentions_to(&mut out, &rows, OutputFormat::Table)?;
     writeln!(out, "\n== per brand ==")?;
     for brand in &config.brands {
-        let n = rows.iter().filter(|m| m.brands.iter().any(|(b, _)| b == brand.name.as_str())).count();
+        let n = rows
+            .iter()
+            .filter(|m| m.brands.iter().any(|(b, _)| b == brand.name.as_str()))
+            .count();
         writeln!(out, "{:<16} {n} mention(s)", brand.name.as_str())?;
     }
     writeln!(
@@ -176,7 +225,9 @@ mod tests {
 
     #[test]
     fn placeholders_become_recent_dates() {
-        let now = chrono::DateTime::parse_from_rfc3339("2026-11-23T12:00:00Z").unwrap().with_timezone(&Utc);
+        let now = chrono::DateTime::parse_from_rfc3339("2026-11-23T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
         let out = fill_dates("<a>{{rfc2822:0}}</a><b>{{rfc3339:2}}</b>", now);
         assert!(out.contains("Mon, 23 Nov 2026 12:00:00 +0000"), "{out}");
         assert!(out.contains("2026-11-21T10:46:00Z"), "{out}");
@@ -186,9 +237,13 @@ mod tests {
     fn bundled_feeds_parse_after_filling() {
         for (name, _, template) in FEEDS {
             let filled = fill_dates(template, Utc::now());
-            let items = crate::sources::parse_feed(filled.as_bytes(), None).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let items = crate::sources::parse_feed(filled.as_bytes(), None)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
             assert!(items.len() >= 8, "{name}: {} items", items.len());
-            assert!(items.iter().all(|i| i.published_at.is_some()), "{name}: dates missing");
+            assert!(
+                items.iter().all(|i| i.published_at.is_some()),
+                "{name}: dates missing"
+            );
         }
     }
 }

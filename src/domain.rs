@@ -68,7 +68,9 @@ impl BrandName {
             return Err(InvalidValue("brand name is empty".into()));
         }
         if name.chars().count() > 100 {
-            return Err(InvalidValue("brand name is longer than 100 characters".into()));
+            return Err(InvalidValue(
+                "brand name is longer than 100 characters".into(),
+            ));
         }
         Ok(Self(name.to_owned()))
     }
@@ -112,7 +114,10 @@ impl ExternalId {
         // Very long ids (some feeds use whole URLs with tracking junk) are hashed so the
         // unique index stays small and the id stays stable.
         if id.len() > 512 {
-            return Ok(Self(format!("sha256:{}", crate::text::sha256_hex(id.as_bytes()))));
+            return Ok(Self(format!(
+                "sha256:{}",
+                crate::text::sha256_hex(id.as_bytes())
+            )));
         }
         Ok(Self(id.to_owned()))
     }

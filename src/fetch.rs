@@ -82,7 +82,11 @@ impl HttpClient {
         }
     }
 
-    async fn get_inner(&self, url: &url::Url, validators: &Validators) -> Result<Fetched, FetchError> {
+    async fn get_inner(
+        &self,
+        url: &url::Url,
+        validators: &Validators,
+    ) -> Result<Fetched, FetchError> {
         let mut request = self.client.get(url.clone());
         if let Some(etag) = &validators.etag {
             request = request.header(header::IF_NONE_MATCH, etag);
@@ -107,7 +111,10 @@ impl HttpClient {
             etag: header_str(headers, header::ETAG),
             last_modified: header_str(headers, header::LAST_MODIFIED),
         };
-        if response.content_length().is_some_and(|len| len > self.max_body_bytes) {
+        if response
+            .content_length()
+            .is_some_and(|len| len > self.max_body_bytes)
+        {
             return Err(FetchError::TooLarge {
                 limit: self.max_body_bytes,
             });

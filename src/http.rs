@@ -52,7 +52,13 @@ async fn healthz(State(state): State<AppState>) -> Response {
     let sources: Vec<SourceHealth> = sources
         .into_iter()
         .map(|s| SourceHealth {
-            state: if s.consecutive_errors > 0 { "failing" } else if s.last_success_at.is_some() { "ok" } else { "pending" },
+            state: if s.consecutive_errors > 0 {
+                "failing"
+            } else if s.last_success_at.is_some() {
+                "ok"
+            } else {
+                "pending"
+            },
             name: s.name,
             kind: s.kind,
             consecutive_errors: s.consecutive_errors,
@@ -69,7 +75,11 @@ async fn healthz(State(state): State<AppState>) -> Response {
     } else {
         "ok"
     };
-    let code = if db_ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let code = if db_ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     let body = Health {
         status,
         version: env!("CARGO_PKG_VERSION"),
@@ -81,7 +91,10 @@ async fn healthz(State(state): State<AppState>) -> Response {
 
 async fn metrics(State(state): State<AppState>) -> Response {
     (
-        [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
         state.metrics.render(),
     )
         .into_response()

@@ -32,8 +32,16 @@ fn term_pattern(term: &str) -> String {
     let words: Vec<String> = term.split_whitespace().map(regex::escape).collect();
     let body = words.join(r"[\s\p{Pd}]+");
     let is_word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
-    let start = if is_word(term.trim().chars().next()) { r"\b" } else { r"\B" };
-    let end = if is_word(term.trim().chars().last()) { r"\b" } else { r"\B" };
+    let start = if is_word(term.trim().chars().next()) {
+        r"\b"
+    } else {
+        r"\B"
+    };
+    let end = if is_word(term.trim().chars().last()) {
+        r"\b"
+    } else {
+        r"\B"
+    };
     format!("{start}{body}{end}")
 }
 
@@ -88,7 +96,11 @@ impl Matcher {
                     .include
                     .iter()
                     .flat_map(|re| re.find_iter(text))
-                    .find(|m| !excluded.iter().any(|&(s, e)| s <= m.start() && m.end() <= e))
+                    .find(|m| {
+                        !excluded
+                            .iter()
+                            .any(|&(s, e)| s <= m.start() && m.end() <= e)
+                    })
                     .map(|m| BrandMatch {
                         brand: brand.name.clone(),
                         matched_text: m.as_str().to_owned(),
@@ -107,13 +119,19 @@ mod tests {
         BrandConfig {
             name: BrandName::parse(name).unwrap(),
             terms: terms.iter().map(|s| s.to_string()).collect(),
-            regex: regex.iter().map(|r| RegexPattern::parse(r).unwrap()).collect(),
+            regex: regex
+                .iter()
+                .map(|r| RegexPattern::parse(r).unwrap())
+                .collect(),
             exclude: exclude.iter().map(|s| s.to_string()).collect(),
         }
     }
 
     fn names(m: &Matcher, text: &str) -> Vec<String> {
-        m.find(&crate::text::nfc(text)).into_iter().map(|b| b.brand.to_string()).collect()
+        m.find(&crate::text::nfc(text))
+            .into_iter()
+            .map(|b| b.brand.to_string())
+            .collect()
     }
 
     #[test]
@@ -161,7 +179,10 @@ mod tests {
     fn exclusions_veto_only_what_they_cover() {
         let m = Matcher::new(&[brand("Acme", &["acme"], &[], &["acme looney"])]).unwrap();
         assert!(names(&m, "Acme Looney Tunes marathon").is_empty());
-        assert_eq!(names(&m, "Acme looney tunes, and Acme cloud is down"), ["Acme"]);
+        assert_eq!(
+            names(&m, "Acme looney tunes, and Acme cloud is down"),
+            ["Acme"]
+        );
     }
 
     #[test]

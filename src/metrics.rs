@@ -52,9 +52,21 @@ impl Metrics {
             "Source polls by outcome (stored, not_modified, failed, cancelled)",
             polls.clone(),
         );
-        registry.register("fanwatch_source_errors", "Failed source polls", errors.clone());
-        registry.register("fanwatch_mentions_stored", "New mentions stored", mentions.clone());
-        registry.register("fanwatch_cycles_completed", "Poll cycles completed", cycles.clone());
+        registry.register(
+            "fanwatch_source_errors",
+            "Failed source polls",
+            errors.clone(),
+        );
+        registry.register(
+            "fanwatch_mentions_stored",
+            "New mentions stored",
+            mentions.clone(),
+        );
+        registry.register(
+            "fanwatch_cycles_completed",
+            "Poll cycles completed",
+            cycles.clone(),
+        );
         registry.register(
             "fanwatch_cycle_duration_seconds",
             "Wall time of one poll cycle over all due sources",
@@ -74,14 +86,18 @@ impl Metrics {
         let outcome = match status {
             PollStatus::Stored { report, .. } => {
                 self.mentions
-                    .get_or_create(&SourceLabels { source: source.to_owned() })
+                    .get_or_create(&SourceLabels {
+                        source: source.to_owned(),
+                    })
                     .inc_by(report.new);
                 "stored"
             }
             PollStatus::NotModified => "not_modified",
             PollStatus::Failed { .. } => {
                 self.errors
-                    .get_or_create(&SourceLabels { source: source.to_owned() })
+                    .get_or_create(&SourceLabels {
+                        source: source.to_owned(),
+                    })
                     .inc();
                 "failed"
             }
@@ -122,7 +138,10 @@ mod tests {
             &PollStatus::Stored {
                 fetched: 3,
                 matched: 2,
-                report: StoreReport { new: 2, duplicate: 0 },
+                report: StoreReport {
+                    new: 2,
+                    duplicate: 0,
+                },
             },
             Duration::ZERO,
         );
@@ -136,9 +155,21 @@ mod tests {
         );
         m.observe_cycle(Duration::from_millis(120));
         let text = m.render();
-        assert!(text.contains("fanwatch_mentions_stored_total{source=\"news\"} 2"), "{text}");
-        assert!(text.contains("fanwatch_source_errors_total{source=\"news\"} 1"), "{text}");
-        assert!(text.contains("fanwatch_source_polls_total{source=\"news\",outcome=\"stored\"} 1"), "{text}");
-        assert!(text.contains("fanwatch_cycle_duration_seconds_count 1"), "{text}");
+        assert!(
+            text.contains("fanwatch_mentions_stored_total{source=\"news\"} 2"),
+            "{text}"
+        );
+        assert!(
+            text.contains("fanwatch_source_errors_total{source=\"news\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("fanwatch_source_polls_total{source=\"news\",outcome=\"stored\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("fanwatch_cycle_duration_seconds_count 1"),
+            "{text}"
+        );
     }
 }

@@ -11,7 +11,7 @@ use crate::domain::SourceName;
 use crate::fetch::FetchError;
 use crate::matching::Matcher;
 use crate::metrics::Metrics;
-use crate::sources::{PollContext, PollResult, Source, SourceError};
+use crate::sources::{PollContext, PollResult, Source, SourceCursor, SourceError};
 use crate::storage::{NewMention, PollFailure, StorageError, Store, StoreReport};
 
 /// How one source's poll ended.
@@ -48,7 +48,10 @@ pub struct Backoff {
 impl Backoff {
     pub fn delay(&self, consecutive_errors: i64, retry_after: Option<Duration>) -> Duration {
         let exp = consecutive_errors.clamp(1, 32) as u32 - 1;
-        let raw = self.base.saturating_mul(2u32.saturating_pow(exp)).min(self.max);
+        let raw = self
+            .base
+            .saturating_mul(2u32.saturating_pow(exp))
+            .min(self.max);
         let jitter = rand::rng().random_range(0.8..1.2);
         let delay = raw.mul_f64(jitter).min(self.max);
         // A server that says when to come back is believed, within our cap.
@@ -68,20 +71,34 @@ pub struct Pipeline {
 
 impl Pipeline {
     #[tracing::instrument(skip_all, fields(source = %source.name(), kind = source.kind().as_str()))]
-    pub async fn poll_source(&self, source: &dyn Source) -> PollOutcome {
+    /// Polls one source from `cursor`. A 304 is returned, not written: the cycle records all
+    /// unchanged sources at once.
+    pub async fn poll_source(&self, source: &dyn Source, cursor: &SourceCursor) -> PollOutcome {
         let started = std::time::Instant::now();
-        let status = match self.try_poll(source).await {
+        let status = match self.try_poll(source, cursor).await {
             Ok(status) => status,
             Err(PollError::Cancelled) => PollStatus::Cancelled,
             Err(err) => self.fail(source.name(), err).await,
         };
-        self.metrics.observe_poll(source.name().as_str(), &status, started.elapsed());
+        self.metrics
+            .observe_poll(source.name().as_str(), &status, started.elapsed());
         match &status {
-            PollStatus::Stored { fetched, matched, report } => tracing::info!(
-                fetched, matched, new = report.new, duplicate = report.duplicate, "polled"
+            PollStatus::Stored {
+                fetched,
+                matched,
+                report,
+            } => tracing::info!(
+                fetched,
+                matched,
+                new = report.new,
+                duplicate = report.duplicate,
+                "polled"
             ),
             PollStatus::NotModified => tracing::debug!("not modified"),
-            PollStatus::Failed { error, consecutive_errors } => {
+            PollStatus::Failed {
+                error,
+                consecutive_errors,
+            } => {
                 tracing::warn!(error = %error, consecutive_errors, "poll failed")
             }
             PollStatus::Cancelled => tracing::info!("poll cancelled by shutdown"),
@@ -92,22 +109,16 @@ impl Pipeline {
         }
     }
 
-    async fn try_poll(&self, source: &dyn Source) -> Result<PollStatus, PollError> {
+    async fn try_poll(
+        &self,
+        source: &dyn Source,
+        cursor: &SourceCursor,
+    ) -> Result<PollStatus, PollError> {
         let name = source.name();
-        let cursor = match self.store.source_status(name.as_str()).await? {
-            Some(status) => status.cursor(),
-            None => {
-                self.store.register_source(name.as_str(), source.kind().as_str()).await?;
-                Default::default()
-            }
-        };
-        let result = source.poll(&self.ctx, &cursor).await?;
+        let result = source.poll(&self.ctx, cursor).await?;
         let now = Utc::now();
         match result {
-            PollResult::NotModified => {
-                self.store.record_not_modified(name.as_str(), now).await?;
-                Ok(PollStatus::NotModified)
-            }
+            PollResult::NotModified => Ok(PollStatus::NotModified),
             PollResult::Page { items, next } => {
                 let fetched = items.len();
                 let mentions: Vec<NewMention> = items
@@ -188,7 +199,9 @@ impl From<SourceError> for PollError {
 impl PollError {
     fn retry_after(&self) -> Option<Duration> {
         match self {
-            PollError::Source(SourceError::Fetch(FetchError::Status { retry_after, .. })) => *retry_after,
+            PollError::Source(SourceError::Fetch(FetchError::Status { retry_after, .. })) => {
+                *retry_after
+            }
             _ => None,
         }
     }

@@ -24,7 +24,11 @@ fn shared_feeds() -> Option<PathBuf> {
 }
 
 fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().flatten().map(|e| e.path()).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     entries.sort();
     for path in entries {
         if path.is_dir() {
@@ -54,7 +58,11 @@ fn every_feed_parses_without_panic() {
     let mut all = Vec::new();
     files(&dir, &mut all);
     let all: Vec<PathBuf> = all.into_iter().filter(|p| is_feed_file(p)).collect();
-    assert!(all.len() > 2000, "expected the whole corpus, found {} files", all.len());
+    assert!(
+        all.len() > 2000,
+        "expected the whole corpus, found {} files",
+        all.len()
+    );
     let mut panics = Vec::new();
     let (mut ok, mut with_items, mut errors) = (0, 0, 0);
     for path in &all {
@@ -69,7 +77,10 @@ fn every_feed_parses_without_panic() {
             Ok(Err(_)) => errors += 1,
         }
     }
-    println!("corpus: {} files, {ok} parsed ({with_items} with entries), {errors} rejected with an error", all.len());
+    println!(
+        "corpus: {} files, {ok} parsed ({with_items} with entries), {errors} rejected with an error",
+        all.len()
+    );
     assert!(panics.is_empty(), "parser panicked on: {panics:#?}");
 }
 
@@ -81,16 +92,30 @@ fn feed_rs_fixtures_yield_their_entries() {
     files(&dir.join("feed-rs"), &mut all);
     let mut checked = 0;
     let mut mismatches = Vec::new();
-    for golden in all.iter().filter(|p| p.to_string_lossy().ends_with(".serde.json")) {
-        let stem = golden.to_string_lossy().trim_end_matches(".serde.json").to_owned();
-        let Some(feed) = [".xml", ".json"].iter().map(|e| PathBuf::from(format!("{stem}{e}"))).find(|p| p.exists()) else {
+    for golden in all
+        .iter()
+        .filter(|p| p.to_string_lossy().ends_with(".serde.json"))
+    {
+        let stem = golden
+            .to_string_lossy()
+            .trim_end_matches(".serde.json")
+            .to_owned();
+        let Some(feed) = [".xml", ".json"]
+            .iter()
+            .map(|e| PathBuf::from(format!("{stem}{e}")))
+            .find(|p| p.exists())
+        else {
             continue;
         };
-        let expected: serde_json::Value = serde_json::from_slice(&std::fs::read(golden).unwrap()).unwrap();
+        let expected: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(golden).unwrap()).unwrap();
         let want = expected["entries"].as_array().map_or(0, Vec::len);
         match parse(&feed).unwrap() {
             Ok(got) if got == want => {}
-            other => mismatches.push(format!("{}: want {want} entries, got {other:?}", feed.display())),
+            other => mismatches.push(format!(
+                "{}: want {want} entries, got {other:?}",
+                feed.display()
+            )),
         }
         checked += 1;
     }
@@ -127,21 +152,34 @@ fn feedparser_wellformed_feeds_yield_entries() {
     let (mut expected, mut missing) = (0, Vec::new());
     for path in all.iter().filter(|p| is_feed_file(p)) {
         let text = String::from_utf8_lossy(&std::fs::read(path).unwrap()).into_owned();
-        let expect = text.lines().find(|l| l.starts_with("Expect:")).unwrap_or("");
+        let expect = text
+            .lines()
+            .find(|l| l.starts_with("Expect:"))
+            .unwrap_or("");
         if !(expect.contains("not bozo") && expect.contains("entries[0]")) {
             continue;
         }
         expected += 1;
         match parse(path).unwrap() {
             Ok(n) if n > 0 => {}
-            other => missing.push(format!("{}: {other:?}", path.strip_prefix(&dir).unwrap().display())),
+            other => missing.push(format!(
+                "{}: {other:?}",
+                path.strip_prefix(&dir).unwrap().display()
+            )),
         }
     }
     let rate = 1.0 - missing.len() as f64 / expected.max(1) as f64;
-    println!("feedparser well-formed with entries: {expected}, yielding entries: {:.1}%", rate * 100.0);
+    println!(
+        "feedparser well-formed with entries: {expected}, yielding entries: {:.1}%",
+        rate * 100.0
+    );
     for m in missing.iter().take(40) {
         println!("  no entries: {m}");
     }
     assert!(expected > 500, "expected many such cases, found {expected}");
-    assert!(rate >= 0.97, "only {:.1}% of well-formed feeds with entries yielded entries", rate * 100.0);
+    assert!(
+        rate >= 0.97,
+        "only {:.1}% of well-formed feeds with entries yielded entries",
+        rate * 100.0
+    );
 }

@@ -35,7 +35,8 @@ const BILLION_LAUGHS: &str = r#"<?xml version="1.0"?>
 /// An endless body: 1 GB would arrive if nobody stopped reading.
 fn endless() -> Body {
     let chunk = bytes::Bytes::from(vec![b'<'; 64 * 1024]);
-    let stream = futures::stream::repeat_with(move || Ok::<_, std::io::Error>(chunk.clone())).take(16 * 1024);
+    let stream = futures::stream::repeat_with(move || Ok::<_, std::io::Error>(chunk.clone()))
+        .take(16 * 1024);
     Body::from_stream(stream)
 }
 
@@ -55,18 +56,48 @@ async fn serve() -> String {
         v
     };
     let app = Router::new()
-        .route("/good", get(|| async { rss(&[("g1", "Acme works", "fine")]) }))
+        .route(
+            "/good",
+            get(|| async { rss(&[("g1", "Acme works", "fine")]) }),
+        )
         .route("/laughs", get(|| async { BILLION_LAUGHS }))
         .route("/endless", get(|| async { endless() }))
-        .route("/latin1", get(move || { let b = latin1.clone(); async move { b } }))
-        .route("/cp1252", get(move || { let b = windows1252.clone(); async move { b } }))
-        .route("/binary", get(|| async { vec![0u8, 159, 146, 150, 255, 0, 1, 2] }))
-        .route("/json-garbage", get(|| async { "{\"version\":\"https://jsonfeed.org/version/1.1\",\"items\":[{\"id\":1e999999" }))
+        .route(
+            "/latin1",
+            get(move || {
+                let b = latin1.clone();
+                async move { b }
+            }),
+        )
+        .route(
+            "/cp1252",
+            get(move || {
+                let b = windows1252.clone();
+                async move { b }
+            }),
+        )
+        .route(
+            "/binary",
+            get(|| async { vec![0u8, 159, 146, 150, 255, 0, 1, 2] }),
+        )
+        .route(
+            "/json-garbage",
+            get(|| async {
+                "{\"version\":\"https://jsonfeed.org/version/1.1\",\"items\":[{\"id\":1e999999"
+            }),
+        )
         .route("/empty", get(|| async { "" }))
-        .route("/nested", get(|| async {
-            let deep = format!("{}Acme{}", "&lt;div&gt;".repeat(30_000), "&lt;/div&gt;".repeat(30_000));
-            rss(&[("n1", "Acme nested", &deep)])
-        }));
+        .route(
+            "/nested",
+            get(|| async {
+                let deep = format!(
+                    "{}Acme{}",
+                    "&lt;div&gt;".repeat(30_000),
+                    "&lt;/div&gt;".repeat(30_000)
+                );
+                rss(&[("n1", "Acme nested", &deep)])
+            }),
+        );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -74,36 +105,80 @@ async fn serve() -> String {
 }
 
 async fn hostile_feeds_fail_alone(backend: Backend) {
-    let Some(db) = TestDb::new(backend).await else { return };
+    let Some(db) = TestDb::new(backend).await else {
+        return;
+    };
     let base = serve().await;
-    let names = ["good", "laughs", "endless", "latin1", "cp1252", "binary", "json-garbage", "empty", "nested"];
+    let names = [
+        "good",
+        "laughs",
+        "endless",
+        "latin1",
+        "cp1252",
+        "binary",
+        "json-garbage",
+        "empty",
+        "nested",
+    ];
     let sources: Vec<(&str, String)> = names.iter().map(|n| (*n, format!("{base}/{n}"))).collect();
     let cfg = config(&db.url, &sources);
-    let p = Poller::new(&cfg, db.store().await, Metrics::new(), CancellationToken::new()).await.unwrap();
+    let p = Poller::new(
+        &cfg,
+        db.store().await,
+        Metrics::new(),
+        CancellationToken::new(),
+    )
+    .await
+    .unwrap();
     let out = tokio::time::timeout(Duration::from_secs(60), p.cycle(false, None))
         .await
         .expect("a hostile feed must not hang the cycle")
         .unwrap();
 
-    let status = |n: &str| out.iter().find(|o| o.source.as_str() == n).unwrap().status.clone();
+    let status = |n: &str| {
+        out.iter()
+            .find(|o| o.source.as_str() == n)
+            .unwrap()
+            .status
+            .clone()
+    };
     assert!(matches!(status("good"), PollStatus::Stored { .. }));
     match status("endless") {
         PollStatus::Failed { error, .. } => assert!(error.contains("larger than"), "{error}"),
         other => panic!("endless body: {other:?}"),
     }
     for n in ["binary", "json-garbage", "empty"] {
-        assert!(matches!(status(n), PollStatus::Failed { .. }), "{n}: {:?}", status(n));
+        assert!(
+            matches!(status(n), PollStatus::Failed { .. }),
+            "{n}: {:?}",
+            status(n)
+        );
     }
     // Entities are not expanded: either an error or a small item.
-    let all = p.pipeline.store.mentions(&MentionFilter::default()).await.unwrap();
-    assert!(all.iter().all(|m| m.text.len() <= fanwatch::text::MAX_TEXT_CHARS * 4));
+    let all = p
+        .pipeline
+        .store
+        .mentions(&MentionFilter::default())
+        .await
+        .unwrap();
+    assert!(
+        all.iter()
+            .all(|m| m.text.len() <= fanwatch::text::MAX_TEXT_CHARS * 4)
+    );
     if let Some(m) = all.iter().find(|m| m.source == "laughs") {
         assert!(m.text.len() < 10_000 && m.title.as_deref().unwrap_or("").len() < 10_000);
     }
     // Wrongly encoded text is either decoded or rejected, never stored as broken UTF-8.
     for source in ["cp1252", "latin1"] {
-        let m = all.iter().find(|m| m.source == source).unwrap_or_else(|| panic!("{source} not recovered"));
-        assert!(m.title.as_deref().unwrap().contains("café"), "{:?}", m.title);
+        let m = all
+            .iter()
+            .find(|m| m.source == source)
+            .unwrap_or_else(|| panic!("{source} not recovered"));
+        assert!(
+            m.title.as_deref().unwrap().contains("café"),
+            "{:?}",
+            m.title
+        );
     }
     for o in &out {
         if let PollStatus::Failed { error, .. } = &o.status {
@@ -111,9 +186,23 @@ async fn hostile_feeds_fail_alone(backend: Backend) {
         }
     }
     // Nothing stored earlier is lost when a source later turns hostile.
-    let before = p.pipeline.store.mentions(&MentionFilter::default()).await.unwrap().len();
+    let before = p
+        .pipeline
+        .store
+        .mentions(&MentionFilter::default())
+        .await
+        .unwrap()
+        .len();
     p.cycle(false, None).await.unwrap();
-    assert_eq!(p.pipeline.store.mentions(&MentionFilter::default()).await.unwrap().len(), before);
+    assert_eq!(
+        p.pipeline
+            .store
+            .mentions(&MentionFilter::default())
+            .await
+            .unwrap()
+            .len(),
+        before
+    );
     db.cleanup().await;
 }
 

@@ -63,7 +63,11 @@ async fn open(config: &Config) -> Result<Store, CliError> {
 
 fn print_summary(path: &std::path::Path, config: &Config) {
     println!("config {} is valid", path.display());
-    println!("database: {} ({})", config.database.url, config.database.url.backend());
+    println!(
+        "database: {} ({})",
+        config.database.url,
+        config.database.url.backend()
+    );
     println!(
         "poll: schedule \"{}\", concurrency {}",
         config.poll.schedule.as_str(),
@@ -138,7 +142,12 @@ async fn run(config_flag: Option<PathBuf>) -> Result<(), CliError> {
         schedule = config.poll.schedule.as_str(),
         "fanwatch daemon started"
     );
-    let work = daemon::run(poller, config.poll.schedule.clone(), config.poll.on_start, shutdown.clone());
+    let work = daemon::run(
+        poller,
+        config.poll.schedule.clone(),
+        config.poll.on_start,
+        shutdown.clone(),
+    );
     tokio::pin!(work);
     tokio::select! {
         () = &mut work => {}
@@ -162,7 +171,9 @@ async fn poll(config_flag: Option<PathBuf>, source: Option<String>) -> Result<()
     if let Some(name) = &source
         && !config.sources.iter().any(|s| s.name.as_str() == name)
     {
-        return Err(CliError::Usage(format!("no source named {name:?} in the config")));
+        return Err(CliError::Usage(format!(
+            "no source named {name:?} in the config"
+        )));
     }
     let store = open(&config).await?;
     let cancel = CancellationToken::new();
@@ -176,11 +187,19 @@ async fn poll(config_flag: Option<PathBuf>, source: Option<String>) -> Result<()
 
 /// One line per source: `NAME  STATUS  fetched=N new=N duplicate=N [error="..."]`.
 pub fn print_outcomes(out: &mut impl Write, outcomes: &[PollOutcome]) -> std::io::Result<()> {
-    let width = outcomes.iter().map(|o| o.source.as_str().len()).max().unwrap_or(0);
+    let width = outcomes
+        .iter()
+        .map(|o| o.source.as_str().len())
+        .max()
+        .unwrap_or(0);
     for o in outcomes {
         let name = o.source.as_str();
         match &o.status {
-            PollStatus::Stored { fetched, matched, report } => writeln!(
+            PollStatus::Stored {
+                fetched,
+                matched,
+                report,
+            } => writeln!(
                 out,
                 "{name:width$}  ok            fetched={fetched} matched={matched} new={} duplicate={}",
                 report.new, report.duplicate
@@ -203,8 +222,11 @@ pub fn print_outcomes(out: &mut impl Write, outcomes: &[PollOutcome]) -> std::io
 pub fn parse_since(raw: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
     let raw = raw.trim();
     if let Ok(d) = humantime::parse_duration(raw) {
-        let d = chrono::Duration::from_std(d).map_err(|_| format!("--since {raw:?} is too long"))?;
-        return now.checked_sub_signed(d).ok_or_else(|| format!("--since {raw:?} is too long"));
+        let d =
+            chrono::Duration::from_std(d).map_err(|_| format!("--since {raw:?} is too long"))?;
+        return now
+            .checked_sub_signed(d)
+            .ok_or_else(|| format!("--since {raw:?} is too long"));
     }
     if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
         return Ok(t.with_timezone(&Utc));
@@ -253,7 +275,8 @@ async fn mentions(
     if let Some(limit) = limit {
         rows.truncate(limit);
     }
-    output::write_mentions(&mut std::io::stdout().lock(), &rows, format).context("cannot write output")?;
+    output::write_mentions(&mut std::io::stdout().lock(), &rows, format)
+        .context("cannot write output")?;
     Ok(())
 }
 
@@ -279,7 +302,9 @@ async fn healthcheck(config_flag: Option<PathBuf>, url: Option<String>) -> Resul
     if status.is_success() {
         Ok(())
     } else {
-        Err(CliError::Runtime(anyhow::anyhow!("{url} answered {status}")))
+        Err(CliError::Runtime(anyhow::anyhow!(
+            "{url} answered {status}"
+        )))
     }
 }
 
@@ -289,10 +314,21 @@ mod tests {
 
     #[test]
     fn since_accepts_periods_and_dates() {
-        let now = DateTime::parse_from_rfc3339("2026-11-23T12:00:00Z").unwrap().with_timezone(&Utc);
-        assert_eq!(parse_since("7d", now).unwrap().to_rfc3339(), "2026-11-16T12:00:00+00:00");
-        assert_eq!(parse_since("2w", now).unwrap().to_rfc3339(), "2026-11-09T12:00:00+00:00");
-        assert_eq!(parse_since("2026-11-01", now).unwrap().to_rfc3339(), "2026-11-01T00:00:00+00:00");
+        let now = DateTime::parse_from_rfc3339("2026-11-23T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(
+            parse_since("7d", now).unwrap().to_rfc3339(),
+            "2026-11-16T12:00:00+00:00"
+        );
+        assert_eq!(
+            parse_since("2w", now).unwrap().to_rfc3339(),
+            "2026-11-09T12:00:00+00:00"
+        );
+        assert_eq!(
+            parse_since("2026-11-01", now).unwrap().to_rfc3339(),
+            "2026-11-01T00:00:00+00:00"
+        );
         assert!(parse_since("last tuesday", now).is_err());
     }
 }

@@ -17,13 +17,23 @@ pub use output::OutputFormat;
 pub use output::write_mentions as write_mentions_to;
 
 #[derive(Debug, Parser)]
-#[command(name = "fanwatch", version, about = "Watch feeds and social networks for brand mentions")]
+#[command(
+    name = "fanwatch",
+    version,
+    about = "Watch feeds and social networks for brand mentions"
+)]
 pub struct Cli {
     /// Config file (TOML). Default: $FANWATCH_CONFIG, else ./fanwatch.toml.
     #[arg(long, short = 'c', global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
     /// Log output format.
-    #[arg(long, global = true, value_enum, default_value = "text", env = "FANWATCH_LOG_FORMAT")]
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "text",
+        env = "FANWATCH_LOG_FORMAT"
+    )]
     pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
@@ -115,7 +125,10 @@ pub fn main() -> ExitCode {
         _ => "warn",
     };
     crate::telemetry::init(cli.log_format, default_level);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

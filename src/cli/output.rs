@@ -60,7 +60,10 @@ fn to_json(m: &MentionRow) -> MentionJson<'_> {
         matches: m
             .brands
             .iter()
-            .map(|(brand, matched_text)| MatchJson { brand, matched_text })
+            .map(|(brand, matched_text)| MatchJson {
+                brand,
+                matched_text,
+            })
             .collect(),
         likes: m.likes,
         reposts: m.reposts,
@@ -70,7 +73,11 @@ fn to_json(m: &MentionRow) -> MentionJson<'_> {
     }
 }
 
-pub fn write_mentions(out: &mut impl Write, rows: &[MentionRow], format: OutputFormat) -> anyhow::Result<()> {
+pub fn write_mentions(
+    out: &mut impl Write,
+    rows: &[MentionRow],
+    format: OutputFormat,
+) -> anyhow::Result<()> {
     match format {
         OutputFormat::Json => {
             let items: Vec<MentionJson<'_>> = rows.iter().map(to_json).collect();
@@ -80,7 +87,15 @@ pub fn write_mentions(out: &mut impl Write, rows: &[MentionRow], format: OutputF
         OutputFormat::Csv => {
             let mut w = csv::Writer::from_writer(out);
             w.write_record([
-                "id", "published_at", "source", "platform", "brands", "author", "url", "title", "text",
+                "id",
+                "published_at",
+                "source",
+                "platform",
+                "brands",
+                "author",
+                "url",
+                "title",
+                "text",
             ])?;
             for m in rows {
                 let brands: Vec<&str> = m.brands.iter().map(|(b, _)| b.as_str()).collect();
@@ -119,7 +134,11 @@ fn write_table(out: &mut impl Write, rows: &[MentionRow]) -> std::io::Result<()>
     let cells: Vec<[String; 6]> = rows
         .iter()
         .map(|m| {
-            let when = m.published_at.unwrap_or(m.fetched_at).format("%Y-%m-%d").to_string();
+            let when = m
+                .published_at
+                .unwrap_or(m.fetched_at)
+                .format("%Y-%m-%d")
+                .to_string();
             let brands: Vec<&str> = m.brands.iter().map(|(b, _)| b.as_str()).collect();
             let text = match &m.title {
                 Some(t) if !m.text.starts_with(t.as_str()) => format!("{t} — {}", m.text),

@@ -71,9 +71,10 @@ pub fn load_str(
         }
         match deserialize(merged) {
             Ok(config) => {
-                return config.validate().map(|()| config).map_err(|(path, message)| {
-                    loader.error_at(&table, &overrides, path, message)
-                });
+                return config
+                    .validate()
+                    .map(|()| config)
+                    .map_err(|(path, message)| loader.error_at(&table, &overrides, path, message));
             }
             Err((path, message, span)) => {
                 let retry = overrides
@@ -88,7 +89,9 @@ pub fn load_str(
                 }
                 let mut err = loader.error_at(&table, &overrides, path, message);
                 if err.line.is_none() && err.env_var.is_none() {
-                    err.line = span.filter(|s| !s.is_empty()).map(|s| loader.line_of(s.start));
+                    err.line = span
+                        .filter(|s| !s.is_empty())
+                        .map(|s| loader.line_of(s.start));
                 }
                 return Err(err);
             }
@@ -104,7 +107,11 @@ struct Loader<'a> {
 impl Loader<'_> {
     fn line_of(&self, offset: usize) -> usize {
         let end = offset.min(self.text.len());
-        self.text.as_bytes()[..end].iter().filter(|b| **b == b'\n').count() + 1
+        self.text.as_bytes()[..end]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count()
+            + 1
     }
 
     fn syntax_error(&self, e: &toml::de::Error) -> ConfigError {
@@ -214,7 +221,11 @@ fn parse_env_value(raw: &str, as_string: bool) -> DeValue<'_> {
     DeValue::String(Cow::Borrowed(raw))
 }
 
-fn apply_override<'i>(root: &mut DeTable<'i>, ov: &'i Override, as_string: bool) -> Result<(), String> {
+fn apply_override<'i>(
+    root: &mut DeTable<'i>,
+    ov: &'i Override,
+    as_string: bool,
+) -> Result<(), String> {
     let value = parse_env_value(&ov.value, as_string);
     let Some((last, parents)) = ov.path.split_last() else {
         return Err("empty key".into());
@@ -251,7 +262,9 @@ impl<'a, 'i> Slot<'a, 'i> {
                     .get_mut()
             }
             (Slot::Table(_), PathSeg::Index(i)) => return Err(format!("{i} is not a key name")),
-            (Slot::Array(_), PathSeg::Key(k)) => return Err(format!("`{k}` is a list; expected an index")),
+            (Slot::Array(_), PathSeg::Key(k)) => {
+                return Err(format!("`{k}` is a list; expected an index"));
+            }
         };
         match value {
             DeValue::Table(t) => Ok(Slot::Table(t)),
@@ -263,7 +276,10 @@ impl<'a, 'i> Slot<'a, 'i> {
     fn set(self, seg: &PathSeg, value: DeValue<'i>) -> Result<(), String> {
         match (self, seg) {
             (Slot::Table(t), PathSeg::Key(k)) => {
-                t.insert(Spanned::new(0..0, Cow::Owned(k.clone())), Spanned::new(0..0, value));
+                t.insert(
+                    Spanned::new(0..0, Cow::Owned(k.clone())),
+                    Spanned::new(0..0, value),
+                );
                 Ok(())
             }
             (Slot::Array(a), PathSeg::Index(i)) => {

@@ -204,10 +204,16 @@ impl Config {
         for (i, brand) in self.brands.iter().enumerate() {
             let at = |key: &str| vec![Key("brands".into()), Index(i), Key(key.into())];
             if !brand_names.insert(brand.name.as_str().to_lowercase()) {
-                return Err((at("name"), format!("duplicate brand name {:?}", brand.name.as_str())));
+                return Err((
+                    at("name"),
+                    format!("duplicate brand name {:?}", brand.name.as_str()),
+                ));
             }
             if brand.terms.iter().all(|t| t.trim().is_empty()) && brand.regex.is_empty() {
-                return Err((at("terms"), "a brand needs at least one term or regex".into()));
+                return Err((
+                    at("terms"),
+                    "a brand needs at least one term or regex".into(),
+                ));
             }
             if let Some(j) = brand.terms.iter().position(|t| t.trim().is_empty()) {
                 let mut path = at("terms");
@@ -224,7 +230,10 @@ impl Config {
         for (i, source) in self.sources.iter().enumerate() {
             let at = |key: &str| vec![Key("sources".into()), Index(i), Key(key.into())];
             if !source_names.insert(source.name.as_str()) {
-                return Err((at("name"), format!("duplicate source name {:?}", source.name.as_str())));
+                return Err((
+                    at("name"),
+                    format!("duplicate source name {:?}", source.name.as_str()),
+                ));
             }
             match source.kind {
                 SourceKind::Feed if source.url.is_none() => {

@@ -31,7 +31,10 @@ impl CronSchedule {
     }
 
     /// The next time the schedule fires after `after`.
-    pub fn next_after(&self, after: chrono::DateTime<chrono::Utc>) -> Option<chrono::DateTime<chrono::Utc>> {
+    pub fn next_after(
+        &self,
+        after: chrono::DateTime<chrono::Utc>,
+    ) -> Option<chrono::DateTime<chrono::Utc>> {
         self.schedule.after(&after).next()
     }
 
@@ -228,7 +231,9 @@ impl<'de> Deserialize<'de> for Seconds {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw = u64::deserialize(d)?;
         if raw == 0 || raw > 7 * 24 * 3600 {
-            return Err(serde::de::Error::custom("must be between 1 and 604800 seconds"));
+            return Err(serde::de::Error::custom(
+                "must be between 1 and 604800 seconds",
+            ));
         }
         Ok(Self(raw))
     }
@@ -240,7 +245,10 @@ mod tests {
 
     #[test]
     fn default_schedule_is_valid() {
-        assert_eq!(CronSchedule::default_every_15_minutes().as_str(), "0 */15 * * * *");
+        assert_eq!(
+            CronSchedule::default_every_15_minutes().as_str(),
+            "0 */15 * * * *"
+        );
     }
 
     #[test]

@@ -42,9 +42,15 @@ impl Source for FeedSource {
         state: &'a SourceCursor,
     ) -> BoxFuture<'a, Result<PollResult, SourceError>> {
         async move {
-            let (bytes, validators) = match ctx.http.get(self.url.as_url(), &state.validators, &ctx.cancel).await? {
+            let (bytes, validators) = match ctx
+                .http
+                .get(self.url.as_url(), &state.validators, &ctx.cancel)
+                .await?
+            {
                 Fetched::NotModified => return Ok(PollResult::NotModified),
-                Fetched::Body { bytes, validators, .. } => (bytes, validators),
+                Fetched::Body {
+                    bytes, validators, ..
+                } => (bytes, validators),
             };
             let base = self.url.as_str().to_owned();
             // Parsing is CPU work; keep it off the async workers. A panic inside the parser
@@ -92,7 +98,11 @@ pub fn parse_feed(bytes: &[u8], base_url: Option<&str>) -> Result<Vec<RawItem>, 
         .build();
     // JSON is UTF-8 by definition; XML may be anything and is transcoded first.
     let is_json = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
-    let bytes = if is_json { std::borrow::Cow::Borrowed(bytes) } else { super::xml_prep::prepare(bytes) };
+    let bytes = if is_json {
+        std::borrow::Cow::Borrowed(bytes)
+    } else {
+        super::xml_prep::prepare(bytes)
+    };
     let feed = parser
         .parse(&*bytes)
         .map_err(|e| SourceError::Parse(e.to_string()))?;
@@ -138,7 +148,10 @@ fn item_of(
         .filter(|h| h.starts_with("http://") || h.starts_with("https://"));
     let raw_id = if entry.id == GENERATED {
         // Neither link nor title: the text and date are all that identifies the entry.
-        let key = format!("{body}\n{}", published_at.map(|d| d.to_rfc3339()).unwrap_or_default());
+        let key = format!(
+            "{body}\n{}",
+            published_at.map(|d| d.to_rfc3339()).unwrap_or_default()
+        );
         format!("{GENERATED}{}", sha256_hex(key.as_bytes()))
     } else {
         entry.id.clone()
@@ -167,12 +180,18 @@ fn author_of(person: &feed_rs::model::Person) -> Option<RawAuthor> {
         .as_deref()
         .map(html_to_text)
         // RSS writes "email (Name)"; feed-rs leaves the parentheses on the name.
-        .map(|n| match n.strip_prefix('(').and_then(|n| n.strip_suffix(')')) {
-            Some(inner) => inner.trim().to_owned(),
-            None => n,
-        })
+        .map(
+            |n| match n.strip_prefix('(').and_then(|n| n.strip_suffix(')')) {
+                Some(inner) => inner.trim().to_owned(),
+                None => n,
+            },
+        )
         .filter(|n| !n.is_empty() && !n.eq_ignore_ascii_case("unknown"));
-    let email = person.email.as_deref().map(str::trim).filter(|e| !e.is_empty());
+    let email = person
+        .email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty());
     let handle = Handle::parse(name.as_deref().or(email)?).ok()?;
     Some(RawAuthor {
         handle,
@@ -235,7 +254,11 @@ mod tests {
 <rss version="2.0"><channel><title>&lol4;</title><item><title>x &lol4;</title><guid>1</guid></item></channel></rss>"#;
         // Either an error or an item whose text did not explode; never a hang or a panic.
         if let Ok(items) = parse_feed(xml, None) {
-            assert!(items.iter().all(|i| i.title.as_deref().unwrap_or("").len() < 10_000));
+            assert!(
+                items
+                    .iter()
+                    .all(|i| i.title.as_deref().unwrap_or("").len() < 10_000)
+            );
         }
     }
 }

@@ -65,7 +65,10 @@ pub struct SourceCursor {
 pub enum PollResult {
     /// The origin said nothing changed (HTTP 304).
     NotModified,
-    Page { items: Vec<RawItem>, next: SourceCursor },
+    Page {
+        items: Vec<RawItem>,
+        next: SourceCursor,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]

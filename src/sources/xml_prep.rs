@@ -41,7 +41,11 @@ pub fn prepare(bytes: &[u8]) -> Cow<'_, [u8]> {
     let text = USERLAND_DECL.replace_all(&text, "");
     // `<rss>` without a version is, in practice, RSS 2.0.
     let text = if unversioned_rss {
-        RSS_ROOT.replace(&text, |c: &regex::Captures<'_>| format!("<rss version=\"2.0\"{}", &c[0][4..])).into_owned()
+        RSS_ROOT
+            .replace(&text, |c: &regex::Captures<'_>| {
+                format!("<rss version=\"2.0\"{}", &c[0][4..])
+            })
+            .into_owned()
     } else {
         text.into_owned()
     };
@@ -100,7 +104,10 @@ fn declared(bytes: &[u8]) -> Option<&'static Encoding> {
     let decl = head.trim_start().strip_prefix("<?xml")?;
     let decl = &decl[..decl_end.min(decl.len())];
     let at = decl.find("encoding")?;
-    let rest = decl[at + "encoding".len()..].trim_start().strip_prefix('=')?.trim_start();
+    let rest = decl[at + "encoding".len()..]
+        .trim_start()
+        .strip_prefix('=')?
+        .trim_start();
     let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
     let label = rest[1..].split(quote).next()?;
     let enc = Encoding::for_label(label.trim().as_bytes())?;
@@ -112,7 +119,10 @@ fn declared(bytes: &[u8]) -> Option<&'static Encoding> {
 fn declare_utf8(text: &str) -> String {
     let trimmed = text.trim_start();
     let lead = text.len() - trimmed.len();
-    let Some(end) = trimmed.find("?>").filter(|&i| trimmed.starts_with("<?xml") && i < 512) else {
+    let Some(end) = trimmed
+        .find("?>")
+        .filter(|&i| trimmed.starts_with("<?xml") && i < 512)
+    else {
         return text.to_owned();
     };
     let decl = &trimmed[..end];
@@ -146,7 +156,11 @@ mod tests {
             out.extend(if be { [0xFE, 0xFF] } else { [0xFF, 0xFE] });
         }
         for unit in s.encode_utf16() {
-            out.extend(if be { unit.to_be_bytes() } else { unit.to_le_bytes() });
+            out.extend(if be {
+                unit.to_be_bytes()
+            } else {
+                unit.to_le_bytes()
+            });
         }
         out
     }
@@ -159,7 +173,10 @@ mod tests {
             let doc = utf16(DOC, be, bom);
             let out = to_utf8(&doc);
             let text = std::str::from_utf8(&out).unwrap();
-            assert!(text.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?>"), "{text}");
+            assert!(
+                text.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?>"),
+                "{text}"
+            );
             assert!(text.contains("Tšau õun"));
         }
     }
@@ -171,24 +188,41 @@ mod tests {
         doc.extend(b"</t>");
         let out = to_utf8(&doc);
         let text = std::str::from_utf8(&out).unwrap();
-        assert!(text.contains("encoding=\"utf-8\"?>") && text.contains("Привет"), "{text}");
+        assert!(
+            text.contains("encoding=\"utf-8\"?>") && text.contains("Привет"),
+            "{text}"
+        );
     }
 
     #[test]
     fn mislabelled_latin1_is_recovered() {
         let doc = b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><t>caf\xE9</t>";
-        assert_eq!(std::str::from_utf8(&to_utf8(doc)).unwrap(), "<?xml version=\"1.0\" encoding=\"utf-8\"?><t>café</t>");
+        assert_eq!(
+            std::str::from_utf8(&to_utf8(doc)).unwrap(),
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?><t>café</t>"
+        );
     }
 
     #[test]
     fn old_namespaces_are_mapped() {
         let atom03 = br#"<feed version="0.3" xmlns="http://purl.org/atom/ns#"><entry><title>x</title></entry></feed>"#;
         let out = prepare(atom03);
-        assert!(std::str::from_utf8(&out).unwrap().contains("xmlns=\"http://www.w3.org/2005/Atom\""));
-        let userland = br#"<rss version="2.0" xmlns="http://backend.userland.com/rss2"><channel/></rss>"#;
-        assert_eq!(&*prepare(userland), br#"<rss version="2.0"><channel/></rss>"#);
+        assert!(
+            std::str::from_utf8(&out)
+                .unwrap()
+                .contains("xmlns=\"http://www.w3.org/2005/Atom\"")
+        );
+        let userland =
+            br#"<rss version="2.0" xmlns="http://backend.userland.com/rss2"><channel/></rss>"#;
+        assert_eq!(
+            &*prepare(userland),
+            br#"<rss version="2.0"><channel/></rss>"#
+        );
         let bare = br#"<rss xmlns:itunes="x"><channel/></rss>"#;
-        assert_eq!(&*prepare(bare), br#"<rss version="2.0" xmlns:itunes="x"><channel/></rss>"#);
+        assert_eq!(
+            &*prepare(bare),
+            br#"<rss version="2.0" xmlns:itunes="x"><channel/></rss>"#
+        );
     }
 
     #[test]

@@ -1,11 +1,17 @@
 //! Mentions, their authors and the brands they matched.
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::{DateTime, Utc};
 
 use super::{StorageError, Store, with_pool};
 use crate::domain::{MentionId, Platform, SourceName};
 use crate::matching::BrandMatch;
-use crate::sources::{RawItem, SourceCursor};
+use crate::sources::{RawAuthor, RawItem, SourceCursor};
+
+/// Rows per multi-row INSERT: 15 parameters each stays far below SQLite's and PostgreSQL's
+/// limits on bound parameters.
+const BATCH: usize = 500;
 
 /// An item that matched at least one brand, ready to store.
 #[derive(Debug, Clone)]
@@ -79,6 +85,8 @@ impl Store {
     /// Stores one successful poll atomically: new mentions (duplicates by source and external
     /// id are skipped), their authors and brands, and the source's new validators and cursor.
     /// A crash part-way leaves the previous state, so the next poll simply repeats this one.
+    /// Rows go in as multi-row statements: the write lock is held for a handful of round
+    /// trips per poll, not three per mention.
     pub async fn record_poll(
         &self,
         source: &SourceName,
@@ -87,73 +95,99 @@ impl Store {
         mentions: &[NewMention],
         at: DateTime<Utc>,
     ) -> Result<StoreReport, StorageError> {
-        let report = with_pool!(self, pool => {
+        // A feed may repeat an id within one document; the first copy wins.
+        let mut seen = HashSet::new();
+        let unique: Vec<&NewMention> = mentions
+            .iter()
+            .filter(|m| seen.insert(m.item.external_id.as_str()))
+            .collect();
+        let mut report = StoreReport {
+            new: 0,
+            duplicate: (mentions.len() - unique.len()) as u64,
+        };
+        let _writer = self.write_guard().await;
+        with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            let mut report = StoreReport::default();
-            for mention in mentions {
-                let item = &mention.item;
-                let author_id: Option<i64> = match &item.author {
-                    Some(author) => Some(
-                        sqlx::query_scalar(
-                            "INSERT INTO authors (platform, handle, display_name, profile_url, followers, \
-                             first_seen_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $6, $6) \
-                             ON CONFLICT (platform, handle) DO UPDATE SET \
-                             display_name = COALESCE(excluded.display_name, authors.display_name), \
-                             profile_url = COALESCE(excluded.profile_url, authors.profile_url), \
-                             followers = COALESCE(excluded.followers, authors.followers), \
-                             last_seen_at = excluded.last_seen_at \
-                             RETURNING id",
-                        )
-                        .bind(mention.platform.as_str())
-                        .bind(author.handle.as_str())
-                        .bind(author.display_name.as_deref())
-                        .bind(author.profile_url.as_deref())
-                        .bind(author.followers.map(|c| c.get()))
-                        .bind(at)
-                        .fetch_one(&mut *tx)
-                        .await?,
-                    ),
-                    None => None,
-                };
-                let e = &item.engagement;
-                let id: Option<i64> = sqlx::query_scalar(
+            for chunk in unique.chunks(BATCH) {
+                let mut authors: Vec<(Platform, &RawAuthor)> = Vec::new();
+                for m in chunk {
+                    if let Some(a) = &m.item.author
+                        && !authors.iter().any(|(p, b)| *p == m.platform && b.handle == a.handle)
+                    {
+                        authors.push((m.platform, a));
+                    }
+                }
+                let mut author_ids: HashMap<(String, String), i64> = HashMap::new();
+                if !authors.is_empty() {
+                    let mut q = sqlx::QueryBuilder::new(
+                        "INSERT INTO authors (platform, handle, display_name, profile_url, followers, \
+                         first_seen_at, last_seen_at) ",
+                    );
+                    q.push_values(&authors, |mut row, (platform, a)| {
+                        row.push_bind(platform.as_str())
+                            .push_bind(a.handle.as_str())
+                            .push_bind(a.display_name.as_deref())
+                            .push_bind(a.profile_url.as_deref())
+                            .push_bind(a.followers.map(|c| c.get()))
+                            .push_bind(at)
+                            .push_bind(at);
+                    });
+                    q.push(
+                        " ON CONFLICT (platform, handle) DO UPDATE SET \
+                         display_name = COALESCE(excluded.display_name, authors.display_name), \
+                         profile_url = COALESCE(excluded.profile_url, authors.profile_url), \
+                         followers = COALESCE(excluded.followers, authors.followers), \
+                         last_seen_at = excluded.last_seen_at \
+                         RETURNING id, platform, handle",
+                    );
+                    let rows: Vec<(i64, String, String)> = q.build_query_as().fetch_all(&mut *tx).await?;
+                    author_ids = rows.into_iter().map(|(id, p, h)| ((p, h), id)).collect();
+                }
+
+                let mut q = sqlx::QueryBuilder::new(
                     "INSERT INTO mentions (source, external_id, platform, url, title, text, author_id, \
-                     published_at, fetched_at, likes, reposts, replies, points, rating, lang_hint) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
-                     ON CONFLICT (source, external_id) DO NOTHING RETURNING id",
-                )
-                .bind(source.as_str())
-                .bind(item.external_id.as_str())
-                .bind(mention.platform.as_str())
-                .bind(item.url.as_deref())
-                .bind(item.title.as_deref())
-                .bind(item.text.as_str())
-                .bind(author_id)
-                .bind(item.published_at)
-                .bind(at)
-                .bind(e.likes.map(|c| c.get()))
-                .bind(e.reposts.map(|c| c.get()))
-                .bind(e.replies.map(|c| c.get()))
-                .bind(e.points.map(|c| c.get()))
-                .bind(e.rating.map(i64::from))
-                .bind(item.lang_hint.as_deref())
-                .fetch_optional(&mut *tx)
-                .await?;
-                let Some(id) = id else {
-                    report.duplicate += 1;
-                    continue;
-                };
-                report.new += 1;
-                for m in &mention.brands {
-                    sqlx::query(
-                        "INSERT INTO mention_brands (mention_id, brand, matched_text) VALUES ($1, $2, $3) \
-                         ON CONFLICT (mention_id, brand) DO NOTHING",
-                    )
-                    .bind(id)
-                    .bind(m.brand.as_str())
-                    .bind(m.matched_text.as_str())
-                    .execute(&mut *tx)
-                    .await?;
+                     published_at, fetched_at, likes, reposts, replies, points, rating, lang_hint) ",
+                );
+                q.push_values(chunk, |mut row, m| {
+                    let item = &m.item;
+                    let e = &item.engagement;
+                    let author_id = item.author.as_ref().and_then(|a| {
+                        author_ids.get(&(m.platform.as_str().to_owned(), a.handle.as_str().to_owned())).copied()
+                    });
+                    row.push_bind(source.as_str())
+                        .push_bind(item.external_id.as_str())
+                        .push_bind(m.platform.as_str())
+                        .push_bind(item.url.as_deref())
+                        .push_bind(item.title.as_deref())
+                        .push_bind(item.text.as_str())
+                        .push_bind(author_id)
+                        .push_bind(item.published_at)
+                        .push_bind(at)
+                        .push_bind(e.likes.map(|c| c.get()))
+                        .push_bind(e.reposts.map(|c| c.get()))
+                        .push_bind(e.replies.map(|c| c.get()))
+                        .push_bind(e.points.map(|c| c.get()))
+                        .push_bind(e.rating.map(i64::from))
+                        .push_bind(item.lang_hint.as_deref());
+                });
+                q.push(" ON CONFLICT (source, external_id) DO NOTHING RETURNING id, external_id");
+                let inserted: Vec<(i64, String)> = q.build_query_as().fetch_all(&mut *tx).await?;
+                report.new += inserted.len() as u64;
+                report.duplicate += (chunk.len() - inserted.len()) as u64;
+
+                let ids: HashMap<&str, i64> = inserted.iter().map(|(id, ext)| (ext.as_str(), *id)).collect();
+                let brand_rows: Vec<(i64, &BrandMatch)> = chunk
+                    .iter()
+                    .filter_map(|m| ids.get(m.item.external_id.as_str()).map(|id| (*id, &m.brands)))
+                    .flat_map(|(id, brands)| brands.iter().map(move |b| (id, b)))
+                    .collect();
+                if !brand_rows.is_empty() {
+                    let mut q = sqlx::QueryBuilder::new("INSERT INTO mention_brands (mention_id, brand, matched_text) ");
+                    q.push_values(&brand_rows, |mut row, (id, b)| {
+                        row.push_bind(*id).push_bind(b.brand.as_str()).push_bind(b.matched_text.as_str());
+                    });
+                    q.push(" ON CONFLICT (mention_id, brand) DO NOTHING");
+                    q.build().execute(&mut *tx).await?;
                 }
             }
             sqlx::query(
@@ -172,7 +206,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             tx.commit().await?;
-            Ok::<_, sqlx::Error>(report)
+            Ok::<_, sqlx::Error>(())
         })?;
         Ok(report)
     }

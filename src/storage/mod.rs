@@ -22,7 +22,16 @@ pub enum StorageError {
 
 /// A connection pool to one of the supported backends.
 #[derive(Clone, Debug)]
-pub enum Store {
+pub struct Store {
+    pool: Pool,
+    /// SQLite allows one writer at a time, and its busy handler waits by sleeping, so
+    /// concurrent write transactions stall each other for tens of milliseconds. Writers queue
+    /// here instead; readers are unaffected (WAL). PostgreSQL does not need it.
+    write_lock: std::sync::Arc<tokio::sync::Mutex<()>>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum Pool {
     Sqlite(sqlx::SqlitePool),
     Postgres(sqlx::PgPool),
 }
@@ -31,9 +40,9 @@ pub enum Store {
 /// code serve both backends while each still gets its own driver's types.
 macro_rules! with_pool {
     ($store:expr, $pool:ident => $body:expr) => {
-        match $store {
-            $crate::storage::Store::Sqlite($pool) => $body,
-            $crate::storage::Store::Postgres($pool) => $body,
+        match &$store.pool {
+            $crate::storage::Pool::Sqlite($pool) => $body,
+            $crate::storage::Pool::Postgres($pool) => $body,
         }
     };
 }
@@ -42,9 +51,23 @@ pub(crate) use with_pool;
 impl Store {
     /// Connects (creating the SQLite file if missing). Does not migrate.
     pub async fn connect(url: &DatabaseUrl, max_connections: u32) -> Result<Self, StorageError> {
-        match url {
-            DatabaseUrl::Sqlite(raw) => sqlite::connect(raw, max_connections).await.map(Store::Sqlite),
-            DatabaseUrl::Postgres(raw) => postgres::connect(raw, max_connections).await.map(Store::Postgres),
+        let pool = match url {
+            DatabaseUrl::Sqlite(raw) => Pool::Sqlite(sqlite::connect(raw, max_connections).await?),
+            DatabaseUrl::Postgres(raw) => {
+                Pool::Postgres(postgres::connect(raw, max_connections).await?)
+            }
+        };
+        Ok(Self {
+            pool,
+            write_lock: Default::default(),
+        })
+    }
+
+    /// Held for the length of a write transaction on SQLite; a no-op on PostgreSQL.
+    pub(crate) async fn write_guard(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.pool {
+            Pool::Sqlite(_) => Some(self.write_lock.lock().await),
+            Pool::Postgres(_) => None,
         }
     }
 
@@ -57,17 +80,17 @@ impl Store {
 
     /// Applies the embedded migrations of this backend; safe to run repeatedly.
     pub async fn migrate(&self) -> Result<(), StorageError> {
-        match self {
-            Store::Sqlite(pool) => sqlite::MIGRATOR.run(pool).await?,
-            Store::Postgres(pool) => postgres::MIGRATOR.run(pool).await?,
+        match &self.pool {
+            Pool::Sqlite(pool) => sqlite::MIGRATOR.run(pool).await?,
+            Pool::Postgres(pool) => postgres::MIGRATOR.run(pool).await?,
         }
         Ok(())
     }
 
     pub fn backend(&self) -> &'static str {
-        match self {
-            Store::Sqlite(_) => "sqlite",
-            Store::Postgres(_) => "postgres",
+        match self.pool {
+            Pool::Sqlite(_) => "sqlite",
+            Pool::Postgres(_) => "postgres",
         }
     }
 

@@ -57,50 +57,77 @@ const STATUS_COLUMNS: &str = "name, kind, etag, last_modified, cursor, next_poll
      last_success_at, failing_since, consecutive_errors, last_error, items_fetched, mentions_stored";
 
 impl Store {
-    /// Makes sure a configured source has a state row.
-    pub async fn register_source(&self, name: &str, kind: &str) -> Result<(), StorageError> {
-        with_pool!(self, pool => sqlx::query(
-            "INSERT INTO source_state (name, kind) VALUES ($1, $2) \
-             ON CONFLICT (name) DO UPDATE SET kind = excluded.kind",
-        )
-        .bind(name)
-        .bind(kind)
-        .execute(pool)
-        .await
-        .map(|_| ()))?;
+    /// Makes sure every configured source, given as (name, kind), has a state row.
+    pub async fn register_sources(&self, sources: &[(&str, &str)]) -> Result<(), StorageError> {
+        let _writer = self.write_guard().await;
+        for chunk in sources.chunks(500) {
+            with_pool!(self, pool => {
+                let mut q = sqlx::QueryBuilder::new("INSERT INTO source_state (name, kind) ");
+                q.push_values(chunk, |mut row, (name, kind)| {
+                    row.push_bind(*name).push_bind(*kind);
+                });
+                q.push(" ON CONFLICT (name) DO UPDATE SET kind = excluded.kind");
+                q.build().execute(pool).await.map(|_| ())
+            })?;
+        }
         Ok(())
     }
 
     pub async fn source_status(&self, name: &str) -> Result<Option<SourceStatus>, StorageError> {
-        let sql = sqlx::AssertSqlSafe(format!("SELECT {STATUS_COLUMNS} FROM source_state WHERE name = $1"));
-        Ok(with_pool!(self, pool => sqlx::query_as::<_, SourceStatus>(sql)
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {STATUS_COLUMNS} FROM source_state WHERE name = $1"
+        ));
+        Ok(
+            with_pool!(self, pool => sqlx::query_as::<_, SourceStatus>(sql)
             .bind(name)
             .fetch_optional(pool)
-            .await)?)
+            .await)?,
+        )
     }
 
     pub async fn source_statuses(&self) -> Result<Vec<SourceStatus>, StorageError> {
-        let sql = sqlx::AssertSqlSafe(format!("SELECT {STATUS_COLUMNS} FROM source_state ORDER BY name"));
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {STATUS_COLUMNS} FROM source_state ORDER BY name"
+        ));
         Ok(with_pool!(self, pool => sqlx::query_as::<_, SourceStatus>(sql).fetch_all(pool).await)?)
     }
 
-    /// A 304: the source is healthy and nothing needs parsing.
-    pub async fn record_not_modified(&self, name: &str, at: DateTime<Utc>) -> Result<(), StorageError> {
-        with_pool!(self, pool => sqlx::query(
-            "UPDATE source_state SET last_poll_at = $1, last_success_at = $1, next_poll_at = NULL, \
-             consecutive_errors = 0, last_error = NULL, failing_since = NULL WHERE name = $2",
-        )
-        .bind(at)
-        .bind(name)
-        .execute(pool)
-        .await
-        .map(|_| ()))?;
+    /// Sources that answered 304: healthy, nothing to parse. One statement for all of them.
+    pub async fn record_not_modified(
+        &self,
+        names: &[&str],
+        at: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        if names.is_empty() {
+            return Ok(());
+        }
+        let _writer = self.write_guard().await;
+        for chunk in names.chunks(500) {
+            with_pool!(self, pool => {
+                let mut q = sqlx::QueryBuilder::new("UPDATE source_state SET last_poll_at = ");
+                q.push_bind(at)
+                    .push(", last_success_at = ")
+                    .push_bind(at)
+                    .push(", next_poll_at = NULL, consecutive_errors = 0, last_error = NULL, failing_since = NULL WHERE name IN (");
+                let mut list = q.separated(", ");
+                for name in chunk {
+                    list.push_bind(*name);
+                }
+                q.push(")");
+                q.build().execute(pool).await.map(|_| ())
+            })?;
+        }
         Ok(())
     }
 
     /// Records a failed poll and schedules the retry; returns the consecutive error count.
-    pub async fn record_failure(&self, name: &str, failure: PollFailure<'_>) -> Result<i64, StorageError> {
+    pub async fn record_failure(
+        &self,
+        name: &str,
+        failure: PollFailure<'_>,
+    ) -> Result<i64, StorageError> {
         let error = crate::domain::truncate_chars(failure.error, 2000);
+        let _writer = self.write_guard().await;
         let errors = with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             let errors: i64 = sqlx::query_scalar(

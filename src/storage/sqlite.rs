@@ -9,7 +9,10 @@ use super::StorageError;
 
 pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
-pub(super) async fn connect(url: &str, max_connections: u32) -> Result<sqlx::SqlitePool, StorageError> {
+pub(super) async fn connect(
+    url: &str,
+    max_connections: u32,
+) -> Result<sqlx::SqlitePool, StorageError> {
     let options = SqliteConnectOptions::from_str(url)?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)

@@ -35,7 +35,9 @@ pub fn pg_admin_url() -> Option<String> {
     if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
         panic!("CI needs PostgreSQL: set FANWATCH_TEST_PG_URL or run one on 127.0.0.1:5432");
     }
-    eprintln!("WARNING: PostgreSQL not reachable on 127.0.0.1:5432; this PostgreSQL test did NOT run");
+    eprintln!(
+        "WARNING: PostgreSQL not reachable on 127.0.0.1:5432; this PostgreSQL test did NOT run"
+    );
     None
 }
 
@@ -52,12 +54,18 @@ impl TestDb {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().unwrap();
                 let url = format!("sqlite://{}", dir.path().join("test.db").display());
-                Some(Self { url, _dir: Some(dir), pg: None })
+                Some(Self {
+                    url,
+                    _dir: Some(dir),
+                    pg: None,
+                })
             }
             Backend::Postgres => {
                 let admin = pg_admin_url()?;
                 let name = format!("fanwatch_test_{}", uuid_like());
-                let pool = sqlx::PgPool::connect(&admin).await.expect("connect to PostgreSQL");
+                let pool = sqlx::PgPool::connect(&admin)
+                    .await
+                    .expect("connect to PostgreSQL");
                 sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
                     .execute(&pool)
                     .await
@@ -65,7 +73,11 @@ impl TestDb {
                 pool.close().await;
                 let mut url = url::Url::parse(&admin).unwrap();
                 url.set_path(&name);
-                Some(Self { url: url.to_string(), _dir: None, pg: Some((admin, name)) })
+                Some(Self {
+                    url: url.to_string(),
+                    _dir: None,
+                    pg: Some((admin, name)),
+                })
             }
         }
     }
@@ -80,9 +92,11 @@ impl TestDb {
         if let Some((admin, name)) = &self.pg
             && let Ok(pool) = sqlx::PgPool::connect(admin).await
         {
-            let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                .execute(&pool)
-                .await;
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .execute(&pool)
+            .await;
             pool.close().await;
         }
     }
@@ -95,7 +109,12 @@ fn uuid_like() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_nanos();
-    format!("{}_{}_{}", std::process::id(), nanos % 1_000_000_000, N.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "{}_{}_{}",
+        std::process::id(),
+        nanos % 1_000_000_000,
+        N.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// Runs `$body` (an async fn taking a `Backend`) once per backend, as two tests.
@@ -144,7 +163,9 @@ terms = ["nordwind"]
 "#
     );
     for (name, url) in sources {
-        toml.push_str(&format!("[[sources]]\nname = \"{name}\"\nkind = \"feed\"\nurl = \"{url}\"\n"));
+        toml.push_str(&format!(
+            "[[sources]]\nname = \"{name}\"\nkind = \"feed\"\nurl = \"{url}\"\n"
+        ));
     }
     toml
 }

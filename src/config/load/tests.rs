@@ -1,7 +1,10 @@
 use super::*;
 
 fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 const GOOD: &str = r#"
@@ -58,7 +61,9 @@ fn bad_values_are_named() {
 
 #[test]
 fn duplicate_source_names_are_rejected() {
-    let text = format!("{GOOD}[[sources]]\nname = \"acme-news\"\nkind = \"feed\"\nurl = \"https://example.org/x\"\n");
+    let text = format!(
+        "{GOOD}[[sources]]\nname = \"acme-news\"\nkind = \"feed\"\nurl = \"https://example.org/x\"\n"
+    );
     let e = err(&text);
     assert_eq!(e.key, "sources[1].name");
     assert_eq!(e.line, Some(17));
