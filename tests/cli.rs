@@ -7,21 +7,8 @@ use common::{Backend, TestDb, config_toml, fanwatch, rss, stderr, stdout, write_
 use wiremock::matchers::path;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-const GOOD: &str = r#"[database]
-url = "sqlite://fanwatch.db"
-[poll]
-schedule = "0 */15 * * * *"
-concurrency = 32
-[[brands]]
-name = "Acme"
-terms = ["acme", "acme cloud"]
-regex = []
-exclude = ["acme looney"]
-[[sources]]
-name = "acme-news"
-kind = "feed"
-url = "https://example.com/feed.xml"
-"#;
+/// The config shape the foundation issue spells out; other checks rely on it.
+const GOOD: &str = include_str!("fixtures/contract.toml");
 
 fn check(toml: &str) -> std::process::Output {
     let dir = tempfile::tempdir().unwrap();

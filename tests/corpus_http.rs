@@ -12,11 +12,8 @@ use axum::extract::{Path as UrlPath, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use common::{Backend, TestDb, config};
-use fanwatch::daemon::Poller;
-use fanwatch::metrics::Metrics;
+use common::{Backend, TestDb};
 use fanwatch::pipeline::PollStatus;
-use tokio_util::sync::CancellationToken;
 
 fn shared_feeds() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/feeds");
@@ -143,15 +140,7 @@ async fn http_corpus(backend: Backend) {
         .iter()
         .map(|(n, u)| (n.as_str(), u.clone()))
         .collect();
-    let cfg = config(&db.url, &refs);
-    let p = Poller::new(
-        &cfg,
-        db.store().await,
-        Metrics::new(),
-        CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    let p = common::poller(&db, &refs).await;
     let out = p.cycle(false, None).await.unwrap();
     let status = |n: &str| {
         &out.iter()

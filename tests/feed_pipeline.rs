@@ -5,12 +5,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Backend, TestDb, config, rss};
-use fanwatch::daemon::Poller;
-use fanwatch::metrics::Metrics;
+use common::{Backend, TestDb, poller, rss};
 use fanwatch::pipeline::PollStatus;
 use fanwatch::storage::MentionFilter;
-use tokio_util::sync::CancellationToken;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -21,18 +18,6 @@ fn stored(status: &PollStatus) -> (usize, u64, u64) {
         } => (*fetched, report.new, report.duplicate),
         other => panic!("expected a stored poll, got {other:?}"),
     }
-}
-
-async fn poller(db: &TestDb, sources: &[(&str, String)]) -> Poller {
-    let cfg = config(&db.url, sources);
-    Poller::new(
-        &cfg,
-        db.store().await,
-        Metrics::new(),
-        CancellationToken::new(),
-    )
-    .await
-    .unwrap()
 }
 
 async fn dedup_over_two_cycles(backend: Backend) {

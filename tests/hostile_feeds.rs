@@ -8,12 +8,9 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::routing::get;
-use common::{Backend, TestDb, config, rss};
-use fanwatch::daemon::Poller;
-use fanwatch::metrics::Metrics;
+use common::{Backend, TestDb, rss};
 use fanwatch::pipeline::PollStatus;
 use fanwatch::storage::MentionFilter;
-use tokio_util::sync::CancellationToken;
 
 const BILLION_LAUGHS: &str = r#"<?xml version="1.0"?>
 <!DOCTYPE lolz [
@@ -42,7 +39,7 @@ fn endless() -> Body {
 
 use futures::StreamExt;
 
-async fn serve() -> String {
+async fn serve_hostile() -> String {
     let latin1: Vec<u8> = {
         let mut v = b"<?xml version=\"1.0\" encoding=\"utf-8\"?><rss version=\"2.0\"><channel><title>t</title><item><guid>l1</guid><title>Acme caf".to_vec();
         v.push(0xE9); // é in ISO-8859-1, invalid in the UTF-8 the document declares
@@ -98,17 +95,14 @@ async fn serve() -> String {
                 rss(&[("n1", "Acme nested", &deep)])
             }),
         );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}")
+    common::serve(app).await
 }
 
 async fn hostile_feeds_fail_alone(backend: Backend) {
     let Some(db) = TestDb::new(backend).await else {
         return;
     };
-    let base = serve().await;
+    let base = serve_hostile().await;
     let names = [
         "good",
         "laughs",
@@ -121,15 +115,7 @@ async fn hostile_feeds_fail_alone(backend: Backend) {
         "nested",
     ];
     let sources: Vec<(&str, String)> = names.iter().map(|n| (*n, format!("{base}/{n}"))).collect();
-    let cfg = config(&db.url, &sources);
-    let p = Poller::new(
-        &cfg,
-        db.store().await,
-        Metrics::new(),
-        CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    let p = common::poller(&db, &sources).await;
     let out = tokio::time::timeout(Duration::from_secs(60), p.cycle(false, None))
         .await
         .expect("a hostile feed must not hang the cycle")

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use fanwatch::config::{Config, load_str};
+use fanwatch::daemon::Poller;
+use fanwatch::metrics::Metrics;
 use fanwatch::storage::Store;
 
 pub const FANWATCH: &str = env!("CARGO_BIN_EXE_fanwatch");
@@ -215,4 +217,25 @@ pub fn stdout(o: &Output) -> String {
 
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A poller over `sources` (feeds) with the test brands, on this test's database.
+pub async fn poller(db: &TestDb, sources: &[(&str, String)]) -> Poller {
+    let cfg = config(&db.url, sources);
+    Poller::new(
+        &cfg,
+        db.store().await,
+        Metrics::new(),
+        tokio_util::sync::CancellationToken::new(),
+    )
+    .await
+    .expect("poller")
+}
+
+/// Serves `app` on a free port of 127.0.0.1 for the rest of the test; returns its base URL.
+pub async fn serve(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
 }

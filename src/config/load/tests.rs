@@ -7,22 +7,7 @@ fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
-const GOOD: &str = r#"
-[database]
-url = "sqlite://fanwatch.db"
-[poll]
-schedule = "0 */15 * * * *"
-concurrency = 32
-[[brands]]
-name = "Acme"
-terms = ["acme", "acme cloud"]
-regex = []
-exclude = ["acme looney"]
-[[sources]]
-name = "acme-news"
-kind = "feed"
-url = "https://example.com/feed.xml"
-"#;
+const GOOD: &str = include_str!("../../../tests/fixtures/contract.toml");
 
 fn err(text: &str) -> ConfigError {
     load_str(text, None, &[]).expect_err("config should be rejected")
@@ -41,22 +26,22 @@ fn the_documented_shape_loads() {
 fn unknown_keys_are_named_with_their_line() {
     let e = err(&GOOD.replace("concurrency = 32", "concurency = 32"));
     assert_eq!(e.key, "poll.concurency");
-    assert_eq!(e.line, Some(6));
+    assert_eq!(e.line, Some(5));
     let e = err(&format!("{GOOD}colour = \"red\"\n"));
     assert_eq!(e.key, "sources[0].colour");
-    assert_eq!(e.line, Some(16));
+    assert_eq!(e.line, Some(15));
 }
 
 #[test]
 fn bad_values_are_named() {
     let e = err(&GOOD.replace("0 */15 * * * *", "every quarter hour"));
-    assert_eq!((e.key.as_str(), e.line), ("poll.schedule", Some(5)));
+    assert_eq!((e.key.as_str(), e.line), ("poll.schedule", Some(4)));
     let e = err(&GOOD.replace("https://example.com/feed.xml", "not a url"));
-    assert_eq!((e.key.as_str(), e.line), ("sources[0].url", Some(15)));
+    assert_eq!((e.key.as_str(), e.line), ("sources[0].url", Some(14)));
     let e = err(&GOOD.replace("regex = []", "regex = [\"acme(\"]"));
-    assert_eq!((e.key.as_str(), e.line), ("brands[0].regex[0]", Some(10)));
+    assert_eq!((e.key.as_str(), e.line), ("brands[0].regex[0]", Some(9)));
     let e = err(&GOOD.replace("concurrency = 32", "concurrency = 0"));
-    assert_eq!((e.key.as_str(), e.line), ("poll.concurrency", Some(6)));
+    assert_eq!((e.key.as_str(), e.line), ("poll.concurrency", Some(5)));
 }
 
 #[test]
@@ -66,7 +51,7 @@ fn duplicate_source_names_are_rejected() {
     );
     let e = err(&text);
     assert_eq!(e.key, "sources[1].name");
-    assert_eq!(e.line, Some(17));
+    assert_eq!(e.line, Some(16));
     assert!(e.message.contains("duplicate"), "{e}");
 }
 
