@@ -14,6 +14,7 @@ use crate::fetch::HttpClient;
 use crate::matching::Matcher;
 use crate::metrics::Metrics;
 use crate::pipeline::{Backoff, Pipeline, PollOutcome, PollStatus};
+use crate::scoring::MentionScorer;
 use crate::sources::{self, PollContext, Source, SourceCursor};
 use crate::storage::SourceStatus;
 use crate::storage::Store;
@@ -42,6 +43,7 @@ impl Poller {
             config.poll.max_body_bytes,
         )?;
         let matcher = Matcher::new(&config.brands)?;
+        let scorer = MentionScorer::new(config)?;
         let sources: Vec<Arc<dyn Source>> = config
             .enabled_sources()
             .filter_map(sources::build)
@@ -55,6 +57,7 @@ impl Poller {
             pipeline: Pipeline {
                 store,
                 matcher: Arc::new(matcher),
+                scorer: Arc::new(scorer),
                 ctx: PollContext { http, cancel },
                 backoff: Backoff {
                     base: config.poll.backoff_base_secs.duration(),

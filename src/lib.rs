@@ -13,6 +13,7 @@ pub mod http;
 pub mod matching;
 pub mod metrics;
 pub mod pipeline;
+pub mod scoring;
 pub mod sources;
 pub mod storage;
 pub mod telemetry;

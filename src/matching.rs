@@ -124,6 +124,7 @@ mod tests {
                 .map(|r| RegexPattern::parse(r).unwrap())
                 .collect(),
             exclude: exclude.iter().map(|s| s.to_string()).collect(),
+            languages: Vec::new(),
         }
     }
 

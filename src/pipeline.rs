@@ -7,11 +7,12 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rand::Rng;
 
-use crate::domain::SourceName;
+use crate::domain::{Platform, SourceName};
 use crate::fetch::FetchError;
 use crate::matching::Matcher;
 use crate::metrics::Metrics;
-use crate::sources::{PollContext, PollResult, Source, SourceCursor, SourceError};
+use crate::scoring::MentionScorer;
+use crate::sources::{PollContext, PollResult, RawItem, Source, SourceCursor, SourceError};
 use crate::storage::{NewMention, PollFailure, StorageError, Store, StoreReport};
 
 /// How one source's poll ended.
@@ -64,6 +65,7 @@ impl Backoff {
 pub struct Pipeline {
     pub store: Store,
     pub matcher: Arc<Matcher>,
+    pub scorer: Arc<MentionScorer>,
     pub ctx: PollContext,
     pub backoff: Backoff,
     pub metrics: Metrics,
@@ -121,21 +123,16 @@ impl Pipeline {
             PollResult::NotModified => Ok(PollStatus::NotModified),
             PollResult::Page { items, next } => {
                 let fetched = items.len();
-                let mentions: Vec<NewMention> = items
-                    .into_iter()
-                    .filter_map(|item| {
-                        let haystack = match &item.title {
-                            Some(title) => format!("{title}\n{}", item.text),
-                            None => item.text.clone(),
-                        };
-                        let brands = self.matcher.find(&haystack);
-                        (!brands.is_empty()).then(|| NewMention {
-                            platform: source.platform(),
-                            item,
-                            brands,
-                        })
-                    })
-                    .collect();
+                let matcher = Arc::clone(&self.matcher);
+                let scorer = Arc::clone(&self.scorer);
+                let platform = source.platform();
+                // Matching and scoring are CPU work (language models, lexicons): off the async
+                // threads so a large page does not stall other sources' I/O.
+                let mentions = tokio::task::spawn_blocking(move || {
+                    match_and_score(&matcher, &scorer, platform, items)
+                })
+                .await
+                .map_err(|e| PollError::Internal(format!("scoring task failed: {e}")))?;
                 let report = self
                     .store
                     .record_poll(name, &next, fetched, &mentions, now)
@@ -185,6 +182,8 @@ enum PollError {
     Storage(#[from] StorageError),
     #[error("cancelled")]
     Cancelled,
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl From<SourceError> for PollError {
@@ -205,6 +204,44 @@ impl PollError {
             _ => None,
         }
     }
+}
+
+/// What is matched and scored of an item: its title and body.
+pub fn mention_text<'a>(title: Option<&str>, text: &'a str) -> std::borrow::Cow<'a, str> {
+    match title {
+        Some(title) => std::borrow::Cow::Owned(format!("{title}\n{text}")),
+        None => std::borrow::Cow::Borrowed(text),
+    }
+}
+
+/// The items that mention a brand, each scored in the languages its brands are watched in.
+fn match_and_score(
+    matcher: &Matcher,
+    scorer: &MentionScorer,
+    platform: Platform,
+    items: Vec<RawItem>,
+) -> Vec<NewMention> {
+    items
+        .into_iter()
+        .filter_map(|item| {
+            let haystack = mention_text(item.title.as_deref(), &item.text);
+            let brands = matcher.find(&haystack);
+            if brands.is_empty() {
+                return None;
+            }
+            let score = scorer.score(
+                &haystack,
+                item.lang_hint.as_deref(),
+                brands.iter().map(|b| b.brand.as_str()),
+            );
+            Some(NewMention {
+                platform,
+                item,
+                brands,
+                score,
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -8,11 +8,16 @@ use chrono::{DateTime, NaiveDate, Utc};
 use tokio_util::sync::CancellationToken;
 
 use super::output::{self, OutputFormat};
+use super::score::{InputFormat, ScoreFormat};
 use super::{Cli, CliError, Command};
 use crate::config::{self, CONFIG_ENV, Config};
 use crate::daemon::{self, Poller};
+use crate::domain::MentionId;
 use crate::metrics::Metrics;
+use crate::pipeline::mention_text;
 use crate::pipeline::{PollOutcome, PollStatus};
+use crate::scoring::{Lang, LangChoice, MentionScorer, Scorer};
+use crate::storage::ScoreUpdate;
 use crate::storage::{MentionFilter, Store};
 
 pub async fn dispatch(cli: Cli) -> Result<(), CliError> {
@@ -40,6 +45,105 @@ pub async fn dispatch(cli: Cli) -> Result<(), CliError> {
             limit,
             format,
         } => mentions(cli.config, brand, since, source, limit, format).await,
+        Command::Score {
+            lang,
+            format,
+            input_format,
+            explain,
+        } => score(cli.config, lang, format, input_format, explain),
+        Command::Rescore { since } => rescore(cli.config, since).await,
+    }
+}
+
+/// Re-scores stored mentions in batches; each batch is one short transaction, so a running
+/// daemon keeps storing in between.
+async fn rescore(config_flag: Option<PathBuf>, since: Option<String>) -> Result<(), CliError> {
+    let (_, config) = load(config_flag)?;
+    let since = since
+        .map(|s| parse_since(&s, Utc::now()))
+        .transpose()
+        .map_err(CliError::Usage)?;
+    let scorer = std::sync::Arc::new(
+        MentionScorer::new(&config)
+            .map_err(|e| CliError::Usage(format!("scoring.et_lexicon_path: {e}")))?,
+    );
+    let store = open(&config).await?;
+    let mut after = 0i64;
+    let mut total = 0usize;
+    loop {
+        let rows = store
+            .mentions_to_rescore(after, since, config.scoring.rescore_batch)
+            .await?;
+        let Some(last) = rows.last() else { break };
+        after = last.id;
+        let scorer = std::sync::Arc::clone(&scorer);
+        let updates: Vec<ScoreUpdate> = tokio::task::spawn_blocking(move || {
+            rows.iter()
+                .map(|r| ScoreUpdate {
+                    id: MentionId(r.id),
+                    score: scorer.score(
+                        &mention_text(r.title.as_deref(), &r.text),
+                        r.lang_hint.as_deref(),
+                        r.brand_names(),
+                    ),
+                })
+                .collect()
+        })
+        .await
+        .map_err(|e| CliError::Runtime(anyhow::anyhow!("scoring task failed: {e}")))?;
+        store.update_scores(&updates, Utc::now()).await?;
+        total += updates.len();
+        tracing::info!(rescored = total, up_to_id = after, "rescore progress");
+    }
+    store.close().await;
+    println!("rescored {total} mentions");
+    Ok(())
+}
+
+/// The config for commands that also work without one: the named file (flag or
+/// FANWATCH_CONFIG) must load; the default ./fanwatch.toml is used only if it exists.
+fn load_optional(flag: Option<PathBuf>) -> Result<Option<Config>, CliError> {
+    let named = flag.is_some() || std::env::var_os(CONFIG_ENV).is_some();
+    let path = config_path(flag);
+    if !named && !path.exists() {
+        return Ok(None);
+    }
+    Ok(Some(config::load_file(&path)?))
+}
+
+fn scorer(config: &crate::config::ScoringConfig, languages: &[Lang]) -> Result<Scorer, CliError> {
+    Scorer::new(languages, config.et_lexicon_path.as_deref())
+        .map_err(|e| CliError::Usage(format!("scoring.et_lexicon_path: {e}")))
+}
+
+fn score(
+    config_flag: Option<PathBuf>,
+    lang: LangChoice,
+    format: ScoreFormat,
+    input: InputFormat,
+    explain: bool,
+) -> Result<(), CliError> {
+    let config = load_optional(config_flag)?;
+    let scoring = config.map(|c| c.scoring).unwrap_or_default();
+    let scorer = scorer(&scoring, &scoring.languages)?;
+    let options = super::score::ScoreOptions {
+        lang,
+        format,
+        input,
+        explain,
+    };
+    let stdin = std::io::stdin().lock();
+    let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    match super::score::run(&scorer, &options, stdin, &mut stdout) {
+        Ok(0) => Ok(()),
+        Ok(bad) => Err(CliError::Runtime(anyhow::anyhow!(
+            "{bad} input line(s) were not valid JSON objects with a `text` field (see the error objects in the output)"
+        ))),
+        // A closed pipe (`| head`) is the reader's choice, not a failure.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(CliError::Runtime(
+            anyhow::Error::new(e).context("cannot read stdin or write stdout"),
+        )),
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod commands;
 mod output;
+mod score;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -15,6 +16,7 @@ use crate::telemetry::LogFormat;
 pub use commands::print_outcomes as print_outcomes_to;
 pub use output::OutputFormat;
 pub use output::write_mentions as write_mentions_to;
+pub use score::{InputFormat, ScoreFormat};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -82,12 +84,39 @@ pub enum Command {
         #[arg(long, value_name = "PATH")]
         db: Option<PathBuf>,
     },
+    /// Score texts from stdin (one per line): language, sentiment, intents, as JSON lines.
+    /// Needs no config; with one, uses its `[scoring]` section.
+    Score {
+        /// Language of the texts, or detect it per line.
+        #[arg(long, default_value = "auto", value_parser = parse_lang_choice)]
+        lang: crate::scoring::LangChoice,
+        #[arg(long, value_enum, default_value = "jsonl")]
+        format: ScoreFormat,
+        /// `text`: one text per line; `jsonl`: objects with a `text` field (and optional `id`,
+        /// echoed back, and `lang`).
+        #[arg(long, value_enum, default_value = "text")]
+        input_format: InputFormat,
+        /// Also show the words and rules that moved each score.
+        #[arg(long)]
+        explain: bool,
+    },
+    /// Re-score stored mentions (after a lexicon change), in batches, alongside a running
+    /// daemon.
+    Rescore {
+        /// Only mentions published within this period ("30d") or since a date.
+        #[arg(long)]
+        since: Option<String>,
+    },
     /// Ask a running daemon's /healthz (for container health checks).
     Healthcheck {
         /// Default: http://<http.listen>/healthz from the config, else 127.0.0.1:9187.
         #[arg(long)]
         url: Option<String>,
     },
+}
+
+fn parse_lang_choice(s: &str) -> Result<crate::scoring::LangChoice, String> {
+    s.parse()
 }
 
 /// Why a command failed; decides the exit code.
@@ -122,6 +151,7 @@ pub fn main() -> ExitCode {
         Command::Run => "info",
         // The demo reports failures in its own output; log lines would only repeat them.
         Command::Demo { .. } => "error",
+        Command::Rescore { .. } => "info",
         _ => "warn",
     };
     crate::telemetry::init(cli.log_format, default_level);

@@ -34,7 +34,18 @@ struct MentionJson<'a> {
     reposts: Option<i64>,
     replies: Option<i64>,
     points: Option<i64>,
+    /// Review stars (1-5) where the source has them, next to the sentiment.
     rating: Option<i64>,
+    lang: Option<&'a str>,
+    label: Option<&'a str>,
+    compound: Option<f64>,
+    intents: Vec<IntentJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct IntentJson<'a> {
+    kind: &'a str,
+    cue: &'a str,
 }
 
 #[derive(Serialize)]
@@ -70,7 +81,39 @@ fn to_json(m: &MentionRow) -> MentionJson<'_> {
         replies: m.replies,
         points: m.points,
         rating: m.rating,
+        lang: m.lang.as_deref(),
+        label: m.label.as_deref(),
+        compound: m.compound,
+        intents: m
+            .intents
+            .iter()
+            .map(|(kind, cue)| IntentJson { kind, cue })
+            .collect(),
     }
+}
+
+fn intent_kinds(m: &MentionRow) -> String {
+    m.intents
+        .iter()
+        .map(|(k, _)| k.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// "positive +0.83 ★4" — sentiment with the review stars beside it.
+fn sentiment_cell(m: &MentionRow) -> String {
+    let mut cell = match (&m.label, m.compound) {
+        (Some(label), Some(c)) => format!("{label} {c:+.2}"),
+        _ => m
+            .lang
+            .as_deref()
+            .map_or("-", |l| if l == "und" { "und" } else { "-" })
+            .to_owned(),
+    };
+    if let Some(stars) = m.rating {
+        cell.push_str(&format!(" ★{stars}"));
+    }
+    cell
 }
 
 pub fn write_mentions(
@@ -96,6 +139,11 @@ pub fn write_mentions(
                 "url",
                 "title",
                 "text",
+                "rating",
+                "lang",
+                "label",
+                "compound",
+                "intents",
             ])?;
             for m in rows {
                 let brands: Vec<&str> = m.brands.iter().map(|(b, _)| b.as_str()).collect();
@@ -109,6 +157,11 @@ pub fn write_mentions(
                     m.url.clone().unwrap_or_default(),
                     m.title.clone().unwrap_or_default(),
                     m.text.clone(),
+                    m.rating.map(|r| r.to_string()).unwrap_or_default(),
+                    m.lang.clone().unwrap_or_default(),
+                    m.label.clone().unwrap_or_default(),
+                    m.compound.map(|c| c.to_string()).unwrap_or_default(),
+                    intent_kinds(m),
                 ])?;
             }
             w.flush()?;
@@ -131,7 +184,7 @@ fn write_table(out: &mut impl Write, rows: &[MentionRow]) -> std::io::Result<()>
     if rows.is_empty() {
         return writeln!(out, "no mentions");
     }
-    let cells: Vec<[String; 6]> = rows
+    let cells: Vec<[String; 8]> = rows
         .iter()
         .map(|m| {
             let when = m
@@ -150,11 +203,22 @@ fn write_table(out: &mut impl Write, rows: &[MentionRow]) -> std::io::Result<()>
                 one_line(&m.source, 18),
                 brands.join(","),
                 one_line(m.author.as_deref().unwrap_or("-"), 20),
-                one_line(&text, 72),
+                sentiment_cell(m),
+                intent_kinds(m),
+                one_line(&text, 60),
             ]
         })
         .collect();
-    let header = ["ID", "DATE", "SOURCE", "BRANDS", "AUTHOR", "TEXT"];
+    let header = [
+        "ID",
+        "DATE",
+        "SOURCE",
+        "BRANDS",
+        "AUTHOR",
+        "SENTIMENT",
+        "INTENTS",
+        "TEXT",
+    ];
     let mut widths = header.map(|h| h.chars().count());
     for row in &cells {
         for (w, c) in widths.iter_mut().zip(row) {

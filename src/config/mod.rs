@@ -12,10 +12,12 @@ pub use types::{CronSchedule, DatabaseUrl, HttpUrl, RegexPattern, Seconds};
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use serde::Deserialize;
 
 use crate::domain::{BrandName, SourceName};
+use crate::scoring::Lang;
 
 /// The environment variable that names the config file when `--config` is not given.
 pub const CONFIG_ENV: &str = "FANWATCH_CONFIG";
@@ -35,6 +37,43 @@ pub struct Config {
     pub brands: Vec<BrandConfig>,
     #[serde(default)]
     pub sources: Vec<SourceConfig>,
+    #[serde(default)]
+    pub scoring: ScoringConfig,
+}
+
+/// How mentions are scored.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScoringConfig {
+    /// Languages mentions are scored in; texts detected in any other language are stored as
+    /// `und` without sentiment. A brand's own `languages` narrows this per brand.
+    #[serde(default = "default_languages")]
+    pub languages: Vec<Lang>,
+    /// Optional path to the EKI valence lexicon (`sqnad.csv` from github.com/EKT1/valence,
+    /// GPL-3.0), loaded in addition to fanwatch's own Estonian lexicon.
+    #[serde(default)]
+    pub et_lexicon_path: Option<PathBuf>,
+    /// Mentions re-scored per transaction by `fanwatch rescore`.
+    #[serde(default = "default_rescore_batch")]
+    pub rescore_batch: u32,
+}
+
+impl Default for ScoringConfig {
+    fn default() -> Self {
+        Self {
+            languages: default_languages(),
+            et_lexicon_path: None,
+            rescore_batch: default_rescore_batch(),
+        }
+    }
+}
+
+fn default_languages() -> Vec<Lang> {
+    vec![Lang::En, Lang::Et]
+}
+
+fn default_rescore_batch() -> u32 {
+    500
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -148,6 +187,9 @@ pub struct BrandConfig {
     /// Phrases whose occurrences do not count as a mention, e.g. "acme looney".
     #[serde(default)]
     pub exclude: Vec<String>,
+    /// Languages this brand is watched in (default: `scoring.languages`).
+    #[serde(default)]
+    pub languages: Vec<Lang>,
 }
 
 /// The kinds of source fanwatch can poll.
@@ -197,6 +239,18 @@ impl Config {
         if self.database.max_connections == 0 {
             return Err((
                 vec![Key("database".into()), Key("max_connections".into())],
+                "must be at least 1".into(),
+            ));
+        }
+        if self.scoring.languages.is_empty() {
+            return Err((
+                vec![Key("scoring".into()), Key("languages".into())],
+                "list at least one language (en, et)".into(),
+            ));
+        }
+        if self.scoring.rescore_batch == 0 {
+            return Err((
+                vec![Key("scoring".into()), Key("rescore_batch".into())],
                 "must be at least 1".into(),
             ));
         }

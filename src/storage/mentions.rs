@@ -7,18 +7,20 @@ use chrono::{DateTime, Utc};
 use super::{StorageError, Store, with_pool};
 use crate::domain::{MentionId, Platform, SourceName};
 use crate::matching::BrandMatch;
+use crate::scoring::{Intent, Scored};
 use crate::sources::{RawAuthor, RawItem, SourceCursor};
 
 /// Rows per multi-row INSERT: 15 parameters each stays far below SQLite's and PostgreSQL's
 /// limits on bound parameters.
 const BATCH: usize = 500;
 
-/// An item that matched at least one brand, ready to store.
+/// An item that matched at least one brand, scored, ready to store.
 #[derive(Debug, Clone)]
 pub struct NewMention {
     pub platform: Platform,
     pub item: RawItem,
     pub brands: Vec<BrandMatch>,
+    pub score: Scored,
 }
 
 /// What storing one poll's mentions did.
@@ -55,6 +57,12 @@ pub struct MentionRow {
     pub replies: Option<i64>,
     pub points: Option<i64>,
     pub rating: Option<i64>,
+    /// "en", "et", "und" (other language), or `None` if not scored yet.
+    pub lang: Option<String>,
+    pub label: Option<String>,
+    pub compound: Option<f64>,
+    /// (kind, cue)
+    pub intents: Vec<(String, String)>,
     /// (brand, the text that matched it)
     pub brands: Vec<(String, String)>,
 }
@@ -77,6 +85,9 @@ struct MentionBrandRow {
     replies: Option<i64>,
     points: Option<i64>,
     rating: Option<i64>,
+    lang: Option<String>,
+    label: Option<String>,
+    compound: Option<f64>,
     brand: String,
     matched_text: String,
 }
@@ -146,7 +157,8 @@ impl Store {
 
                 let mut q = sqlx::QueryBuilder::new(
                     "INSERT INTO mentions (source, external_id, platform, url, title, text, author_id, \
-                     published_at, fetched_at, likes, reposts, replies, points, rating, lang_hint) ",
+                     published_at, fetched_at, likes, reposts, replies, points, rating, lang_hint, \
+                     lang, label, compound, pos, neu, neg, scored_at) ",
                 );
                 q.push_values(chunk, |mut row, m| {
                     let item = &m.item;
@@ -169,6 +181,14 @@ impl Store {
                         .push_bind(e.points.map(|c| c.get()))
                         .push_bind(e.rating.map(i64::from))
                         .push_bind(item.lang_hint.as_deref());
+                    let sentiment = m.score.sentiment;
+                    row.push_bind(m.score.lang_code())
+                        .push_bind(m.score.label.map(|l| l.as_str()))
+                        .push_bind(sentiment.map(|s| s.compound))
+                        .push_bind(sentiment.map(|s| s.pos))
+                        .push_bind(sentiment.map(|s| s.neu))
+                        .push_bind(sentiment.map(|s| s.neg))
+                        .push_bind(at);
                 });
                 q.push(" ON CONFLICT (source, external_id) DO NOTHING RETURNING id, external_id");
                 let inserted: Vec<(i64, String)> = q.build_query_as().fetch_all(&mut *tx).await?;
@@ -188,6 +208,14 @@ impl Store {
                     });
                     q.push(" ON CONFLICT (mention_id, brand) DO NOTHING");
                     q.build().execute(&mut *tx).await?;
+                }
+                let intent_rows: Vec<(i64, &Intent)> = chunk
+                    .iter()
+                    .filter_map(|m| ids.get(m.item.external_id.as_str()).map(|id| (*id, &m.score.intents)))
+                    .flat_map(|(id, intents)| intents.iter().map(move |i| (id, i)))
+                    .collect();
+                if !intent_rows.is_empty() {
+                    insert_intents(&intent_rows).build().execute(&mut *tx).await?;
                 }
             }
             sqlx::query(
@@ -215,19 +243,38 @@ impl Store {
     pub async fn mentions(&self, filter: &MentionFilter) -> Result<Vec<MentionRow>, StorageError> {
         const SQL: &str = "SELECT m.id, m.source, m.platform, m.url, m.title, m.text, a.handle, \
              a.display_name, a.followers, m.published_at, m.fetched_at, m.likes, m.reposts, m.replies, \
-             m.points, m.rating, mb.brand, mb.matched_text \
+             m.points, m.rating, m.lang, m.label, m.compound, mb.brand, mb.matched_text \
              FROM mentions m JOIN mention_brands mb ON mb.mention_id = m.id \
              LEFT JOIN authors a ON a.id = m.author_id \
              WHERE ($1 IS NULL OR m.id IN (SELECT mention_id FROM mention_brands WHERE brand = $1)) \
              AND ($2 IS NULL OR COALESCE(m.published_at, m.fetched_at) >= $2) \
              AND ($3 IS NULL OR m.source = $3) \
              ORDER BY COALESCE(m.published_at, m.fetched_at) DESC, m.id DESC, mb.brand";
-        let rows: Vec<MentionBrandRow> = with_pool!(self, pool => sqlx::query_as(SQL)
-            .bind(filter.brand.as_deref())
-            .bind(filter.since)
-            .bind(filter.source.as_deref())
-            .fetch_all(pool)
-            .await)?;
+        const INTENTS: &str = "SELECT mi.mention_id, mi.kind, mi.cue FROM mention_intents mi \
+             JOIN mentions m ON m.id = mi.mention_id \
+             WHERE ($1 IS NULL OR m.id IN (SELECT mention_id FROM mention_brands WHERE brand = $1)) \
+             AND ($2 IS NULL OR COALESCE(m.published_at, m.fetched_at) >= $2) \
+             AND ($3 IS NULL OR m.source = $3) \
+             ORDER BY mi.mention_id, mi.kind";
+        let (rows, intent_rows): (Vec<MentionBrandRow>, Vec<(i64, String, String)>) = with_pool!(self, pool => {
+            let rows = sqlx::query_as(SQL)
+                .bind(filter.brand.as_deref())
+                .bind(filter.since)
+                .bind(filter.source.as_deref())
+                .fetch_all(pool)
+                .await?;
+            let intents = sqlx::query_as(INTENTS)
+                .bind(filter.brand.as_deref())
+                .bind(filter.since)
+                .bind(filter.source.as_deref())
+                .fetch_all(pool)
+                .await?;
+            Ok::<_, sqlx::Error>((rows, intents))
+        })?;
+        let mut intents: HashMap<i64, Vec<(String, String)>> = HashMap::new();
+        for (id, kind, cue) in intent_rows {
+            intents.entry(id).or_default().push((kind, cue));
+        }
         let mut out: Vec<MentionRow> = Vec::new();
         for row in rows {
             if let Some(last) = out.last_mut().filter(|m| m.id.0 == row.id) {
@@ -251,9 +298,31 @@ impl Store {
                 replies: row.replies,
                 points: row.points,
                 rating: row.rating,
+                lang: row.lang,
+                label: row.label,
+                compound: row.compound,
+                intents: intents.remove(&row.id).unwrap_or_default(),
                 brands: vec![(row.brand, row.matched_text)],
             });
         }
         Ok(out)
     }
+}
+
+/// `INSERT INTO mention_intents` for (mention id, intent) rows, either backend.
+pub(super) fn insert_intents<'a, DB: sqlx::Database>(
+    rows: &'a [(i64, &'a Intent)],
+) -> sqlx::QueryBuilder<DB>
+where
+    i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    let mut q = sqlx::QueryBuilder::new("INSERT INTO mention_intents (mention_id, kind, cue) ");
+    q.push_values(rows, |mut row, (id, intent)| {
+        row.push_bind(*id)
+            .push_bind(intent.kind.as_str())
+            .push_bind(intent.cue.as_str());
+    });
+    q.push(" ON CONFLICT (mention_id, kind) DO UPDATE SET cue = excluded.cue");
+    q
 }

@@ -4,10 +4,12 @@
 
 mod mentions;
 mod postgres;
+mod scores;
 mod sources;
 mod sqlite;
 
 pub use mentions::{MentionFilter, MentionRow, NewMention, StoreReport};
+pub use scores::{RescoreRow, ScoreUpdate};
 pub use sources::{PollFailure, SourceStatus};
 
 use crate::config::DatabaseUrl;

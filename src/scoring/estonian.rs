@@ -1,0 +1,479 @@
+//! Estonian sentiment: VADER's arithmetic (valences summed, normalised to [-1, 1], the same
+//! pos/neu/neg shares) over Estonian words, with Estonian rules for negation (ei, pole, mitte,
+//! ära, ega), intensifiers and dampeners (väga, eriti, täiesti / üsna, natuke), contrast (aga,
+//! kuid, ent; kuigi), ALL-CAPS, emoji and emoticons.
+
+use super::emoji::{emoji_valence, emoticon_valence};
+use super::et_lexicon::EtLexicon;
+use super::vader::{self, Notes};
+use super::{Contribution, Sentiment};
+
+/// |compound| below this is neutral. Tuned on the tuning part of the EKI corpus (ids whose
+/// last digit is 0-6), never on the held-out part; see README "Estonian accuracy".
+pub const NEUTRAL_BAND: f64 = 0.35;
+
+const NEGATION_SCALAR: f64 = -0.74;
+const BOOST: f64 = 0.293;
+const CAPS_BOOST: f64 = 0.733;
+/// How many words back a negator or booster reaches; one more than VADER because Estonian
+/// puts the copula between them ("ei olnud üldse hea").
+const WINDOW: usize = 4;
+
+const NEGATORS: &[&str] = &[
+    "ei", "pole", "polnud", "poleks", "polegi", "mitte", "ega", "ärge", "ärgu", "eip", "pole-",
+];
+
+const BOOSTERS: &[(&str, f64)] = &[
+    ("väga", BOOST),
+    ("eriti", BOOST),
+    ("täiesti", BOOST),
+    ("täitsa", BOOST),
+    ("ülimalt", BOOST),
+    ("äärmiselt", BOOST),
+    ("tõeliselt", BOOST),
+    ("tõesti", BOOST),
+    ("tohutult", BOOST),
+    ("lausa", BOOST),
+    ("nii", BOOST),
+    ("niivõrd", BOOST),
+    ("kõige", BOOST),
+    ("igati", BOOST),
+    ("väga-väga", 2.0 * BOOST),
+    ("ikka", 0.5 * BOOST),
+    ("absoluutselt", BOOST),
+    ("totaalselt", BOOST),
+    ("megalt", BOOST),
+    ("hästi", 0.5 * BOOST),
+    ("kõvasti", BOOST),
+    ("sügavalt", BOOST),
+    ("ääretult", BOOST),
+    ("erakordselt", BOOST),
+    ("üdini", BOOST),
+    ("täielikult", BOOST),
+    ("sedavõrd", BOOST),
+    ("vägagi", BOOST),
+    ("üsna", -BOOST),
+    ("natuke", -BOOST),
+    ("natukene", -BOOST),
+    ("veidi", -BOOST),
+    ("pisut", -BOOST),
+    ("kergelt", -BOOST),
+    ("suhteliselt", -BOOST),
+    ("küllaltki", -BOOST),
+    ("mõnevõrra", -BOOST),
+    ("mõneti", -BOOST),
+    ("osaliselt", -BOOST),
+    ("vaevu", -BOOST),
+    ("praktiliselt", -BOOST),
+    ("justkui", -BOOST),
+    ("nagu", -0.5 * BOOST),
+    ("kohati", -BOOST),
+    ("enam-vähem", -BOOST),
+    ("üpris", -BOOST),
+    ("üpriski", -BOOST),
+    ("päris", -0.5 * BOOST),
+];
+
+/// Words with a valence of their own that intensify a charged word right after them:
+/// "jube hea" is very good, "jube" alone is awful.
+const INTENSIFYING_CHARGED: &[&str] = &[
+    "jube",
+    "jubedalt",
+    "kohutavalt",
+    "hirmus",
+    "hirmsasti",
+    "hirmutavalt",
+    "meeletult",
+    "hullult",
+    "pööraselt",
+    "kuradi",
+    "kurat",
+    "jumala",
+    "jumalast",
+    "haigelt",
+    "ebanormaalselt",
+    "uskumatult",
+    "rõvedalt",
+    "õudselt",
+    "kole",
+    "koledasti",
+    "metsikult",
+    "ropult",
+    "pagana",
+    "neetult",
+    "super",
+    "mega",
+    "hästi",
+];
+
+/// Contrast: the clause before weighs half, the one after one and a half (VADER's "but").
+const CONTRAST: &[&str] = &["aga", "kuid", "ent", "ometi", "siiski", "samas"];
+/// Concession: the clause it opens weighs half ("kuigi hind on krõbe, ...").
+const CONCESSION: &[&str] = &["kuigi", "kuigi,", "ehkki", "olgugi"];
+
+/// "mitte ainult" (not only) does not negate.
+fn negates(words: &[Token], j: usize) -> bool {
+    let w = words[j].text.as_str();
+    if w == "mitte" {
+        return !matches!(
+            words.get(j + 1).map(|t| t.text.as_str()),
+            Some("ainult" | "üksnes" | "vaid")
+        );
+    }
+    // Imperative "ära" negates only where an imperative stands: opening its clause. Elsewhere
+    // it is the particle of "ära rikkuma", "ära tegema".
+    if matches!(w, "ära") {
+        return j == 0 || words[j - 1].kind == Kind::Break;
+    }
+    NEGATORS.contains(&w)
+}
+
+fn booster(word: &str) -> Option<f64> {
+    BOOSTERS.iter().find(|(w, _)| *w == word).map(|(_, b)| *b)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    Word,
+    /// Emoji or emoticon with its valence.
+    Symbol(f64),
+    /// Clause or sentence boundary (, ; : . ! ?).
+    Break,
+    /// Sentence boundary (. ! ?), which also ends a contrast's reach.
+    SentenceEnd,
+}
+
+#[derive(Debug)]
+struct Token {
+    text: String,
+    raw_upper: bool,
+    kind: Kind,
+}
+
+fn tokenize(text: &str) -> Vec<Token> {
+    let mut tokens = Vec::new();
+    for chunk in text.split_whitespace() {
+        if let Some(v) = emoticon_valence(chunk) {
+            tokens.push(Token {
+                text: chunk.to_owned(),
+                raw_upper: false,
+                kind: Kind::Symbol(v),
+            });
+            continue;
+        }
+        let mut word = String::new();
+        let flush = |word: &mut String, tokens: &mut Vec<Token>| {
+            let trimmed = word.trim_matches(|c| c == '-' || c == '\'');
+            if !trimmed.is_empty() {
+                tokens.push(Token {
+                    text: trimmed.to_lowercase(),
+                    raw_upper: trimmed.chars().count() > 1 && vader::is_upper(trimmed),
+                    kind: Kind::Word,
+                });
+            }
+            word.clear();
+        };
+        for c in chunk.chars() {
+            if c.is_alphanumeric() || ((c == '-' || c == '\'') && !word.is_empty()) {
+                word.push(c);
+                continue;
+            }
+            flush(&mut word, &mut tokens);
+            match c {
+                '.' | '!' | '?' | '…' => push_break(&mut tokens, Kind::SentenceEnd),
+                ',' | ';' | ':' | '–' | '—' | '(' | ')' => push_break(&mut tokens, Kind::Break),
+                _ => {
+                    if let Some(v) = emoji_valence(c) {
+                        tokens.push(Token {
+                            text: c.to_string(),
+                            raw_upper: false,
+                            kind: Kind::Symbol(v),
+                        });
+                    }
+                }
+            }
+        }
+        flush(&mut word, &mut tokens);
+    }
+    tokens
+}
+
+fn push_break(tokens: &mut Vec<Token>, kind: Kind) {
+    match tokens.last_mut() {
+        Some(last) if matches!(last.kind, Kind::Break | Kind::SentenceEnd) => {
+            if kind == Kind::SentenceEnd {
+                last.kind = kind;
+            }
+        }
+        _ => tokens.push(Token {
+            text: String::new(),
+            raw_upper: false,
+            kind,
+        }),
+    }
+}
+
+fn is_break(t: &Token) -> bool {
+    matches!(t.kind, Kind::Break | Kind::SentenceEnd)
+}
+
+#[derive(Debug)]
+pub struct Estonian {
+    lexicon: EtLexicon,
+}
+
+impl Estonian {
+    pub fn new(lexicon: EtLexicon) -> Self {
+        Self { lexicon }
+    }
+
+    pub fn score(&self, text: &str, explain: Option<&mut Vec<Contribution>>) -> Sentiment {
+        let tokens = tokenize(text);
+        let words = tokens.iter().filter(|t| t.kind == Kind::Word).count();
+        let upper = tokens
+            .iter()
+            .filter(|t| t.kind == Kind::Word && t.raw_upper)
+            .count();
+        let caps_differ = upper > 0 && upper < words;
+        let base = self.base_valences(&tokens);
+        let mut sentiments = Vec::with_capacity(tokens.len());
+        let mut notes: Vec<Vec<&'static str>> = Vec::new();
+        for i in 0..tokens.len() {
+            let v = if explain.is_some() {
+                let mut rules = Vec::new();
+                let v = self.valence(&tokens, &base, i, caps_differ, &mut rules);
+                notes.push(rules);
+                v
+            } else {
+                self.valence(&tokens, &base, i, caps_differ, &mut ())
+            };
+            sentiments.push(v);
+        }
+        let before = explain.is_some().then(|| sentiments.clone());
+        contrast(&tokens, &mut sentiments);
+        let scored: Vec<f64> = tokens
+            .iter()
+            .zip(&sentiments)
+            .filter(|(t, _)| !is_break(t))
+            .map(|(_, v)| *v)
+            .collect();
+        let result = vader::score_valence(&scored, text);
+        if let (Some(out), Some(before)) = (explain, before) {
+            for (i, rules) in notes.into_iter().enumerate() {
+                if sentiments[i] == 0.0 {
+                    continue;
+                }
+                let mut rules = rules;
+                if sentiments[i] != before[i] {
+                    rules.push(if sentiments[i].abs() < before[i].abs() {
+                        "before aga/kuid/ent or after kuigi: x0.5"
+                    } else {
+                        "after aga/kuid/ent: x1.5"
+                    });
+                }
+                out.push(Contribution {
+                    token: tokens[i].text.clone(),
+                    base: base[i].map_or(0.0, |(v, _)| v),
+                    valence: sentiments[i],
+                    rules,
+                });
+            }
+        }
+        result
+    }
+
+    /// Each token's own valence (phrases resolved; the words a phrase covers get none).
+    fn base_valences(&self, tokens: &[Token]) -> Vec<Option<(f64, &'static str)>> {
+        let mut base = vec![None; tokens.len()];
+        let mut i = 0;
+        while i < tokens.len() {
+            let t = &tokens[i];
+            match t.kind {
+                Kind::Symbol(v) => base[i] = Some((v, "emoji/emoticon")),
+                Kind::Break | Kind::SentenceEnd => {}
+                Kind::Word => {
+                    let window: Vec<&str> = tokens[i..]
+                        .iter()
+                        .take(4)
+                        .take_while(|t| t.kind == Kind::Word)
+                        .map(|t| t.text.as_str())
+                        .collect();
+                    if let Some((len, v)) = self.lexicon.phrase(&window) {
+                        base[i] = Some((v, "lexicon: phrase"));
+                        i += len;
+                        continue;
+                    }
+                    if booster(&t.text).is_none() && !NEGATORS.contains(&t.text.as_str()) {
+                        base[i] = self.lexicon.lookup(&t.text).map(|(v, m)| (v, m.rule()));
+                    }
+                }
+            }
+            i += 1;
+        }
+        base
+    }
+
+    fn valence(
+        &self,
+        tokens: &[Token],
+        base: &[Option<(f64, &'static str)>],
+        i: usize,
+        caps_differ: bool,
+        notes: &mut impl Notes,
+    ) -> f64 {
+        let Some((mut v, how)) = base[i] else {
+            return 0.0;
+        };
+        notes.note(how);
+        let t = &tokens[i];
+        // A charged intensifier right before another charged word only intensifies it.
+        if INTENSIFYING_CHARGED.contains(&t.text.as_str())
+            && tokens.get(i + 1).is_some_and(|n| n.kind == Kind::Word)
+            && base.get(i + 1).is_some_and(Option::is_some)
+        {
+            return 0.0;
+        }
+        if t.raw_upper && caps_differ {
+            v += CAPS_BOOST.copysign(v);
+            notes.note("ALL CAPS emphasis");
+        }
+        if matches!(t.kind, Kind::Symbol(_)) {
+            return v;
+        }
+        let mut negated = false;
+        for k in 1..=WINDOW {
+            let Some(j) = i.checked_sub(k) else { break };
+            let prev = &tokens[j];
+            if is_break(prev) || CONTRAST.contains(&prev.text.as_str()) {
+                break;
+            }
+            let scale = match k {
+                1 => 1.0,
+                2 => 0.95,
+                _ => 0.9,
+            };
+            let boost = booster(&prev.text).or_else(|| {
+                (INTENSIFYING_CHARGED.contains(&prev.text.as_str()) && k == 1).then_some(BOOST)
+            });
+            if let Some(b) = boost {
+                let mut b = b * scale;
+                if prev.raw_upper && caps_differ {
+                    b += CAPS_BOOST.copysign(b);
+                }
+                v += b * v.signum();
+                notes.note(if b > 0.0 { "intensifier" } else { "dampener" });
+            }
+            if negates(tokens, j) {
+                negated = !negated;
+            }
+        }
+        if negated {
+            v *= NEGATION_SCALAR;
+            notes.note("negation");
+        }
+        v
+    }
+}
+
+/// aga/kuid/ent: within its sentence, what precedes halves and what follows weighs 1.5x;
+/// kuigi/ehkki: its own clause halves.
+fn contrast(tokens: &[Token], sentiments: &mut [f64]) {
+    let mut sentence_start = 0;
+    for end in 0..=tokens.len() {
+        if end < tokens.len() && tokens[end].kind != Kind::SentenceEnd {
+            continue;
+        }
+        let sentence = sentence_start..end;
+        if let Some(c) = sentence
+            .clone()
+            .rev()
+            .find(|&k| CONTRAST.contains(&tokens[k].text.as_str()))
+        {
+            for k in sentence.clone() {
+                if k < c {
+                    sentiments[k] *= 0.5;
+                } else if k > c {
+                    sentiments[k] *= 1.5;
+                }
+            }
+        }
+        if let Some(k) = sentence
+            .clone()
+            .find(|&k| CONCESSION.contains(&tokens[k].text.as_str()))
+        {
+            let clause_end = (k + 1..end).find(|&j| is_break(&tokens[j])).unwrap_or(end);
+            for s in &mut sentiments[k + 1..clause_end] {
+                *s *= 0.5;
+            }
+        }
+        sentence_start = end + 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn score(text: &str) -> f64 {
+        Estonian::new(EtLexicon::builtin().unwrap())
+            .score(text, None)
+            .compound
+    }
+
+    #[test]
+    fn praise_and_complaint() {
+        assert!(score("Suurepärane teenindus, väga rahul!") > 0.5);
+        assert!(score("Täiesti kohutav teenindus, olen pettunud.") < -0.5);
+        assert_eq!(score("Pood avatakse kell kümme."), 0.0);
+    }
+
+    #[test]
+    fn negation_flips() {
+        assert!(score("Toit oli hea.") > 0.0);
+        assert!(score("Toit ei olnud üldse hea.") < 0.0);
+        assert!(score("Pole paha!") > 0.0);
+        assert!(score("Mitte ainult hea, vaid suurepärane") > 0.0);
+    }
+
+    #[test]
+    fn intensifiers_and_dampeners() {
+        let plain = score("Teenindus oli hea");
+        assert!(score("Teenindus oli väga hea") > plain);
+        assert!(score("Teenindus oli üsna hea") < plain);
+        assert!(score("Teenindus oli üsna hea") > 0.0);
+        assert!(score("jube hea kohvik") > 0.0);
+        assert!(score("see on jube") < 0.0);
+    }
+
+    #[test]
+    fn contrast_weighs_the_second_clause() {
+        assert!(score("Hind on krõbe, aga kvaliteet on suurepärane") > 0.0);
+        assert!(
+            score("Kvaliteet on hea, kuid hind on täiesti ülekohtune ja teenindus kohutav") < 0.0
+        );
+    }
+
+    #[test]
+    fn emoji_and_emoticons() {
+        assert!(score("Tellimus tuli kohale 😍") > 0.0);
+        assert!(score("Tellimus tuli kohale 😡") < 0.0);
+        assert!(score("Tellimus tuli kohale :(") < 0.0);
+    }
+
+    #[test]
+    fn hostile_input_does_not_panic() {
+        for text in [
+            "",
+            "!!!",
+            "ei ei ei",
+            "ära",
+            "aga",
+            "kuigi",
+            "--- '' -",
+            "\u{0}\u{feff}",
+            "ÄÄÄÄ hea",
+        ] {
+            let _ = score(text);
+        }
+    }
+}

@@ -1,0 +1,343 @@
+//! The Estonian valence lexicon: fanwatch's own word list (`data/sentiment/et_lexicon.tsv`,
+//! compiled in) and phrases (`data/sentiment/et_phrases.tsv`), optionally extended at run
+//! time with the EKI valence lexicon (`sqnad.csv`, GPL-3.0, which is why it is never
+//! compiled in).
+//!
+//! Estonian inflects heavily (one adjective has some 30 forms), so a word is found by its
+//! exact form, then by its Snowball stem (`tantivy-stemmers`' Estonian algorithm), then by the
+//! longest `stem*` prefix entry, which covers gradation the stemmer does not undo
+//! (halb → halva-, viga → vea-).
+
+use std::path::{Path, PathBuf};
+
+use rustc_hash::FxHashMap;
+use tantivy_stemmers::algorithms::estonian_freienthal as stem;
+
+const BUILTIN_WORDS: &str = include_str!("../../data/sentiment/et_lexicon.tsv");
+const BUILTIN_PHRASES: &str = include_str!("../../data/sentiment/et_phrases.tsv");
+
+/// Prefix entries shorter than this would match unrelated words.
+const MIN_PREFIX_CHARS: usize = 4;
+/// EKI polarities are signs only; these put them on VADER's scale.
+const EKI_VALENCE: f64 = 1.5;
+const EKI_EXTREME: f64 = -3.0;
+const EKI_UNCERTAIN_WEIGHT: f64 = 0.5;
+
+#[derive(Debug, thiserror::Error)]
+#[error("{}:{line}: {message}", path.display())]
+pub struct LexiconError {
+    pub path: PathBuf,
+    pub line: usize,
+    pub message: String,
+}
+
+/// How a token was found, for explanations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MatchKind {
+    Exact,
+    Stem,
+    Prefix,
+}
+
+impl MatchKind {
+    pub fn rule(self) -> &'static str {
+        match self {
+            MatchKind::Exact => "lexicon: exact form",
+            MatchKind::Stem => "lexicon: same stem",
+            MatchKind::Prefix => "lexicon: stem prefix",
+        }
+    }
+}
+
+/// The words after a phrase's first one, and the phrase's valence.
+type Phrase = (Vec<Box<str>>, f64);
+
+#[derive(Debug, Default)]
+pub struct EtLexicon {
+    exact: FxHashMap<Box<str>, f64>,
+    stems: FxHashMap<Box<str>, f64>,
+    ambiguous_stems: rustc_hash::FxHashSet<Box<str>>,
+    prefixes: FxHashMap<Box<str>, f64>,
+    /// Multi-word entries by their first word.
+    phrases: FxHashMap<Box<str>, Vec<Phrase>>,
+    /// `=form` entries: found only as written, never as a guessed lemma of another form.
+    exact_only: rustc_hash::FxHashSet<Box<str>>,
+    longest_prefix: usize,
+}
+
+impl EtLexicon {
+    /// The lexicon and phrases compiled into fanwatch.
+    pub fn builtin() -> Result<EtLexicon, LexiconError> {
+        let mut lexicon = EtLexicon::default();
+        lexicon.add_tsv(BUILTIN_WORDS, Path::new("data/sentiment/et_lexicon.tsv"))?;
+        lexicon.add_tsv(BUILTIN_PHRASES, Path::new("data/sentiment/et_phrases.tsv"))?;
+        Ok(lexicon)
+    }
+
+    /// Adds `term<TAB>valence` lines; `#` starts a comment line. A term is a lemma or word form
+    /// (also found by its stem), `=form` (this exact form only: its stem would collide with
+    /// unrelated words, as tänan/täna), `stem*` (a prefix), or several words (a phrase).
+    pub fn add_tsv(&mut self, text: &str, origin: &Path) -> Result<(), LexiconError> {
+        for (index, line) in text.lines().enumerate() {
+            let line = line.trim_end_matches('\r');
+            if line.trim().is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let err = |message: String| LexiconError {
+                path: origin.to_owned(),
+                line: index + 1,
+                message,
+            };
+            let (term, valence) = line
+                .split_once('\t')
+                .ok_or_else(|| err("expected `term<TAB>valence`".to_owned()))?;
+            let valence: f64 = valence
+                .trim()
+                .parse()
+                .ok()
+                .filter(|v: &f64| v.is_finite() && (-4.0..=4.0).contains(v))
+                .ok_or_else(|| err(format!("valence {valence:?} is not a number in [-4, 4]")))?;
+            self.insert(&term.trim().to_lowercase(), valence)
+                .map_err(err)?;
+        }
+        Ok(())
+    }
+
+    fn insert(&mut self, term: &str, valence: f64) -> Result<(), String> {
+        if term.contains(' ') {
+            let mut words = term
+                .split(' ')
+                .filter(|w| !w.is_empty())
+                .map(Box::<str>::from);
+            let first = words.next().ok_or("empty phrase")?;
+            self.phrases
+                .entry(first)
+                .or_default()
+                .push((words.collect(), valence));
+        } else if let Some(prefix) = term.strip_suffix('*') {
+            let chars = prefix.chars().count();
+            if chars < MIN_PREFIX_CHARS {
+                return Err(format!(
+                    "prefix {term:?} is shorter than {MIN_PREFIX_CHARS} letters"
+                ));
+            }
+            self.longest_prefix = self.longest_prefix.max(chars);
+            self.prefixes.insert(prefix.into(), valence);
+        } else if let Some(form) = term.strip_prefix('=') {
+            if form.is_empty() {
+                return Err("empty term".to_owned());
+            }
+            self.exact.insert(form.into(), valence);
+            self.exact_only.insert(form.into());
+        } else if term.is_empty() {
+            return Err("empty term".to_owned());
+        } else {
+            self.exact.insert(term.into(), valence);
+            self.add_stem(stem(term).into(), valence);
+        }
+        Ok(())
+    }
+
+    /// Words of opposite polarity can share a stem (õnnetus "accident" and õnne "luck" both
+    /// stem to "õnne"); such a stem says nothing and is dropped, leaving the exact forms.
+    fn add_stem(&mut self, stem: Box<str>, valence: f64) {
+        if self.ambiguous_stems.contains(&stem) {
+            return;
+        }
+        match self.stems.get(&stem) {
+            Some(existing) if existing.signum() != valence.signum() => {
+                self.stems.remove(&stem);
+                self.ambiguous_stems.insert(stem);
+            }
+            Some(_) => {}
+            None => {
+                self.stems.insert(stem, valence);
+            }
+        }
+    }
+
+    /// Loads the EKI valence lexicon (`sqnad.csv`: `wordform,polarity,POS[,notes]`, polarity
+    /// 1, -1 or -8 for insults, a leading `?` marking uncertain entries). fanwatch's own
+    /// entries win where both have a word.
+    pub fn add_eki(&mut self, path: &Path) -> Result<(), LexiconError> {
+        let text = std::fs::read_to_string(path).map_err(|e| LexiconError {
+            path: path.to_owned(),
+            line: 0,
+            message: format!("cannot read the EKI lexicon: {e}"),
+        })?;
+        let mut added = 0usize;
+        let mut stem_votes: FxHashMap<Box<str>, (f64, u32)> = FxHashMap::default();
+        for (index, line) in text.lines().enumerate() {
+            let line = line.trim_end_matches('\r');
+            if line.trim().is_empty() {
+                continue;
+            }
+            let mut fields = line.split(',');
+            let (Some(word), Some(polarity)) = (fields.next(), fields.next()) else {
+                return Err(LexiconError {
+                    path: path.to_owned(),
+                    line: index + 1,
+                    message: "expected `wordform,polarity,POS`".to_owned(),
+                });
+            };
+            let (word, weight) = match word.strip_prefix('?') {
+                Some(w) => (w, EKI_UNCERTAIN_WEIGHT),
+                None => (word, 1.0),
+            };
+            let valence = match polarity.trim() {
+                "1" => EKI_VALENCE,
+                "-1" => -EKI_VALENCE,
+                "-8" => EKI_EXTREME,
+                other => {
+                    return Err(LexiconError {
+                        path: path.to_owned(),
+                        line: index + 1,
+                        message: format!("polarity {other:?} is not 1, -1 or -8"),
+                    });
+                }
+            } * weight;
+            let word = word.trim().to_lowercase();
+            if word.is_empty() || word.contains(' ') {
+                continue;
+            }
+            let vote = stem_votes.entry(stem(&word).into()).or_default();
+            vote.0 += valence;
+            vote.1 += 1;
+            if !self.exact.contains_key(word.as_str()) {
+                self.exact.insert(word.into(), valence);
+                added += 1;
+            }
+        }
+        for (stem, (sum, count)) in stem_votes {
+            if !self.stems.contains_key(&stem) {
+                self.add_stem(stem, sum / f64::from(count));
+            }
+        }
+        tracing::info!(path = %path.display(), added, "loaded the EKI valence lexicon");
+        Ok(())
+    }
+
+    /// Valence of one lowercase word and how it was found.
+    pub fn lookup(&self, word: &str) -> Option<(f64, MatchKind)> {
+        if let Some(v) = self.exact.get(word) {
+            return Some((*v, MatchKind::Exact));
+        }
+        if word.chars().all(char::is_alphabetic) {
+            if let Some(v) = self.stems.get(stem(word).as_ref()) {
+                return Some((*v, MatchKind::Stem));
+            }
+            if let Some(v) = lemma_guesses(word)
+                .filter(|lemma| !self.exact_only.contains(lemma.as_str()))
+                .find_map(|lemma| self.exact.get(lemma.as_str()))
+            {
+                return Some((*v, MatchKind::Stem));
+            }
+        }
+        self.prefix(word).map(|v| (v, MatchKind::Prefix))
+    }
+
+    fn prefix(&self, word: &str) -> Option<f64> {
+        let ends = word
+            .char_indices()
+            .map(|(i, _)| i)
+            .chain(std::iter::once(word.len()));
+        let mut best = None;
+        for (chars, end) in ends.enumerate() {
+            if chars > self.longest_prefix {
+                break;
+            }
+            if chars >= MIN_PREFIX_CHARS
+                && let Some(v) = self.prefixes.get(&word[..end])
+            {
+                best = Some(*v);
+            }
+        }
+        best
+    }
+
+    /// The longest phrase starting at `words[0]`: (number of words, valence).
+    pub fn phrase(&self, words: &[&str]) -> Option<(usize, f64)> {
+        let (first, rest) = words.split_first()?;
+        self.phrases
+            .get(*first)?
+            .iter()
+            .filter(|(tail, _)| {
+                tail.len() <= rest.len() && tail.iter().zip(rest).all(|(a, b)| a.as_ref() == *b)
+            })
+            .max_by_key(|(tail, _)| tail.len())
+            .map(|(tail, v)| (tail.len() + 1, *v))
+    }
+
+    pub fn len(&self) -> usize {
+        self.exact.len() + self.prefixes.len() + self.phrases.values().map(Vec::len).sum::<usize>()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Case and plural endings, longest first. The Snowball stemmer leaves many inflected forms
+/// alone (suurepärase, fantastilist), so these are tried too.
+const ENDINGS: &[&str] = &[
+    "tega", "dega", "test", "dest", "tele", "dele", "teks", "deks", "sse", "des", "tes", "lt",
+    "le", "st", "ga", "ks", "ni", "na", "ta", "id", "de", "te", "l", "s", "d", "t", "e",
+];
+
+/// Nominative forms a word may be an inflection of: the word minus an ending, and for the
+/// -ne/-se/-s adjectives (suurepärane: suurepärase, suurepärast) the -ne form.
+fn lemma_guesses(word: &str) -> impl Iterator<Item = String> + '_ {
+    ENDINGS
+        .iter()
+        .filter_map(move |ending| word.strip_suffix(ending))
+        .filter(|base| base.chars().count() >= 3)
+        .flat_map(|base| {
+            let ne = base
+                .strip_suffix("se")
+                .or_else(|| base.strip_suffix('s'))
+                .map(|b| format!("{b}ne"));
+            std::iter::once(base.to_owned()).chain(ne)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lexicon(text: &str) -> EtLexicon {
+        let mut l = EtLexicon::default();
+        l.add_tsv(text, Path::new("test.tsv")).unwrap();
+        l
+    }
+
+    #[test]
+    fn finds_inflected_forms() {
+        let l = lexicon("pettuma\t-2.0\nhalva*\t-2.5\nsuurepärane\t3.0\nei tööta\t-2.0\n");
+        assert_eq!(l.lookup("suurepärane"), Some((3.0, MatchKind::Exact)));
+        assert_eq!(l.lookup("suurepärase").map(|m| m.1), Some(MatchKind::Stem));
+        assert_eq!(l.lookup("halvasti"), Some((-2.5, MatchKind::Prefix)));
+        assert_eq!(l.lookup("hal"), None);
+        assert_eq!(l.phrase(&["ei", "tööta", "üldse"]), Some((2, -2.0)));
+        assert_eq!(l.phrase(&["ei"]), None);
+    }
+
+    #[test]
+    fn bad_lines_name_file_and_line() {
+        let mut l = EtLexicon::default();
+        let err = l
+            .add_tsv("hea\t2\nkurb\tvery\n", Path::new("x.tsv"))
+            .unwrap_err();
+        assert_eq!(err.line, 2);
+        assert!(err.to_string().starts_with("x.tsv:2:"), "{err}");
+        assert!(l.add_tsv("ab*\t1\n", Path::new("x.tsv")).is_err());
+        assert!(l.add_tsv("hea\t9\n", Path::new("x.tsv")).is_err());
+    }
+
+    #[test]
+    fn builtin_loads() {
+        let l = EtLexicon::builtin().unwrap();
+        assert!(l.len() > 1000, "{}", l.len());
+        assert!(l.lookup("suurepärane").is_some_and(|(v, _)| v > 0.0));
+        assert!(l.lookup("pettunud").is_some_and(|(v, _)| v < 0.0));
+    }
+}

@@ -1,0 +1,461 @@
+//! Intents: what the author means to do or wants, each with the words (cue) that show it.
+//!
+//! Cue patterns per language, with the exceptions that matter for precision: negated
+//! recommendations ("would not recommend", "ei soovita") and "recommend staying away" are
+//! complaints; "can anyone recommend" is a question; rhetorical questions carrying a complaint
+//! are complaints, not questions; somebody else switching ("my friend switched to") is not a
+//! churn risk; "no problems at all" is praise, not a complaint.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde::Serialize;
+
+use super::{Lang, Sentiment};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IntentKind {
+    Praise,
+    Recommendation,
+    Complaint,
+    ChurnRisk,
+    Question,
+}
+
+impl IntentKind {
+    pub const ALL: [IntentKind; 5] = [
+        IntentKind::Praise,
+        IntentKind::Recommendation,
+        IntentKind::Complaint,
+        IntentKind::ChurnRisk,
+        IntentKind::Question,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IntentKind::Praise => "praise",
+            IntentKind::Recommendation => "recommendation",
+            IntentKind::Complaint => "complaint",
+            IntentKind::ChurnRisk => "churn_risk",
+            IntentKind::Question => "question",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<IntentKind> {
+        IntentKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// One intent and the words that triggered it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Intent {
+    pub kind: IntentKind,
+    pub cue: String,
+}
+
+struct Patterns {
+    praise: Regex,
+    recommendation: Regex,
+    /// Recommendation turned into a warning: "recommend staying away", "ei soovita".
+    anti_recommendation: Regex,
+    /// Complaint cues that hold whatever the overall tone.
+    complaint: Regex,
+    /// Complaint cues that also occur in happy stories ("replaced my broken kettle"): they
+    /// count only when the text is not clearly positive.
+    complaint_weak: Regex,
+    /// Praise words used ironically ("oh wonderful", 🙃): a complaint, never praise.
+    sarcasm: Regex,
+    /// A complaint cue that is denied: "no problems at all", "doesn't suck", "pole viga".
+    no_complaint: Regex,
+    churn: Regex,
+    /// Somebody other than the author is the subject of a churn cue.
+    third_party: Regex,
+    question_start: Regex,
+    /// Questions that seek information even when the author is unhappy ("how do I dispute").
+    info_question: Regex,
+    /// Rhetorical openings that are not questions to answer ("does anyone else remember").
+    rhetorical: Regex,
+    /// Asking for a recommendation.
+    ask_recommendation: Regex,
+    negated_praise: Regex,
+}
+
+fn re(pattern: &str) -> Regex {
+    // The patterns are constants of this file, checked by the unit tests below.
+    #[allow(clippy::expect_used)]
+    Regex::new(&format!("(?i){pattern}")).expect("intent pattern compiles")
+}
+
+static EN: LazyLock<Patterns> = LazyLock::new(|| Patterns {
+    praise: re(concat!(
+        r"\b(love[sd]?|loving|amazing|awesome|excellent|fantastic|brilliant|outstanding|superb|incredible|gorgeous|",
+        r"impressed|impressive|kudos|shout ?out|thank you|thanks|thx|well done|nailed it|respect|elite|slaps|",
+        r"great|so good|sooo+ good|really good|very good|pretty good|good job|",
+        r"best \w+|the best|cleanest|game[- ]changer|lifesaver|life saver|saved me|so (happy|pleased)|very (happy|pleased|satisfied)|",
+        r"perfect|wonderful|delighted|stellar|top[- ]notch|flawless|smooth|painless|beast|useful|reliable|",
+        r"pleasantly surprised|deserves a raise|worth every (penny|cent)|worth it|",
+        r"happy with|pleased with|satisfied with|works (great|perfectly|flawlessly|like a charm)|still (sound|work|look)s? great|",
+        r"can'?t say anything bad|no (problems?|issues?|complaints?)( at all| whatsoever| so far)?|not a single (dropped|problem|issue|complaint)|",
+        r"5 stars|five stars|10/10|a\+)\b|❤️|😍|🥰|👏|🙌|💯"
+    )),
+    negated_praise: re(
+        r"\b(not|n't|never|hardly|isn't|wasn't|no longer)\s+(so\s+|very\s+|that\s+|really\s+|exactly\s+)?$",
+    ),
+    recommendation: re(concat!(
+        r"\b((highly|strongly|totally|definitely|really|heartily|100%|wholeheartedly) recommend\w*|",
+        r"(i|we|would|i'd|i’d|i'll) (\w+ )?recommend\w*|recommend(ed|ing)? (it|them|this|\w+ to)|suggested \w+( \w+)? to|",
+        r"can'?t recommend (\w+ )?enough|10/10 would|would (buy|order|fly|stay|use) again|",
+        r"(you|anyone|everyone|y'?all)( \w+)? (should|gotta|have to|need to|must) (try|check out|get|go|use)|check (them|it) out|",
+        r"(definitely|def|go) check out|go watch|go with|worth (it|every penny|the money|a try|a look)|must[- ](try|have|see)|",
+        r"do yourself a favou?r|give (them|it) a try|try (them|it) out|just (get|buy|grab|use|try)|get that one|",
+        r"(your|the) best bet|is what (i'd|i would|you) (pick|want|choose)|best fit for|pro tip|thank me later|trust me|",
+        r"(tell|told) (your|my) \w+ to|keep telling people|my usual recommendation|try the \w+|go-to|my go to)\b"
+    )),
+    anti_recommendation: re(concat!(
+        r"\b((would|do|will|can|could)\s*(not|n't|n’t)\s+recommend\w*|don'?t recommend|wouldn'?t recommend|",
+        r"never recommend|not recommend\w*|recommend\w*\b[^.!?]{0,40}\b(staying away|stay away|avoid\w*|against)|",
+        r"stay away|avoid (them|it|this|at all costs)|do not (buy|order|use)|don'?t (buy|order|waste))"
+    )),
+    complaint: re(concat!(
+        r"\b((doesn'?t|does not|didn'?t|did not|won'?t|isn'?t|not|never|can'?t|cannot) (work|working|load|open|arrive|respond|reply|answer|remember|accept|restore|find|connect)\w*|",
+        r"keeps? (crashing|freezing|failing|dropping|logging me out|raising|charging)|crash(es|ed|ing)?|freez(es|ing)|reboots itself|",
+        r"(still|never) (hasn'?t |haven'?t |not |has not )?(arrived|received|shipped|got|responded|heard back|answers|replied)|",
+        r"charged (me )?twice|double charged|overcharg\w*|hidden fees?|(late|convenience|surprise) fee|rip[- ]?off|scam\w*|",
+        r"(no|still no|without( a)?|waiting for (a|my)) refund|refund (denied|refused)|refused|declined|froze my|",
+        r"outage\w*|down again|(is|been|was) down|went down|no (signal|service|internet|response|reply|rebooking)|",
+        r"waiting (for|since) (\w+ ){0,2}(days|weeks|hours|months|ages)|on hold|(\d+|two|three|four|five) (hours|weeks|days|months) (now|later)|",
+        r"worst|terrible|awful|horrible|useless|unacceptable|ridiculous|pathetic|garbage|absurd|unreadable|pointless|",
+        r"disa?pp?oint\w*|frustrat\w*|annoy\w*|rude|incompetent|ignored|ghosted|nobody (called|answers|warned|replied|helps)|",
+        r"bugg(y|ier)|error|glitch\w*|lost my|damaged|leak(s|ed|ing)?|stale|lukewarm|died after|late again|delayed|cold (food|coffee)|",
+        r"wrong (order|item|size|charge|address)|(bills?|invoice|charge)s? (have|has|have all|were|was|is|are) (all )?(been )?wrong|",
+        r"missing|fail(ed|s|ure)?|sucks?|ruined|mess|downgrade|so bad|is bad|a joke|not cool|not normal|",
+        r"what a joke|fed up|sick of|tired of|fix (it|this|your)|can'?t believe|cannot believe|how hard is it|how is it \d{4}|",
+        r"raised (the )?prices?|raising prices|price (went|goes) up|(full of|more) ads|logged me out|times out|",
+        r"marked as delivered|out for delivery\W+for|supposed to|under review|1 star|one star|[0-3]/10|last straw|without replying)\b|",
+        r"😡|🤬|😠|👎|😤|🙄"
+    )),
+    complaint_weak: re(r"\b(broken|wrong|bad|slow|expensive|problem|issue)\b"),
+    sarcasm: re(
+        r"🙃|\boh (great|wonderful|perfect|fantastic|joy|good)\b|\bjust what i (wanted|needed)\b|\blove paying more\b|\bcool cool cool\b|\bthanks for nothing\b",
+    ),
+    no_complaint: re(
+        r"\b(no|zero|never had any|without any|not a single|doesn'?t|don'?t|didn'?t|does not|not|never|n't)\s+(\w+\s+)?$",
+    ),
+    churn: re(concat!(
+        r"\b((cancel|cancell?ing|cancell?ed) (my|our|the)? ?(\w+ ){0,2}(subscription|account|plan|membership|order|contract|service|trial)|",
+        r"(subscription|membership|contract|account) (cancell?ed|closed)|(i'?ve|i have|so i|we'?ve) cancell?ed|(gonna|going to|will|i'll) cancel|",
+        r"unsubscrib\w*|switch(ing|ed)? (over )?(to|back to|providers|banks|carriers)|considering switching|",
+        r"(switch(ing|ed)?|mov(e|ing|ed)|go(ing)?|went) (over |back )?to (\w+ ){1,2}instead|(move|moving|moved) (my|our) (\w+ ){0,3}(elsewhere|to (a|another) )|",
+        r"(moving|moved|migrating|migrated) (\w+ ){0,3}(off|away from)|dropping \w+|let (my|our) (\w+ ){0,3}lapse|",
+        r"never (again|ordering|buying|using|flying|shopping|coming back|going back|renewing)|might not come back|",
+        r"(last|final) time (i|we|ordering|buying|using|flying)|(i'm|im|i am|we're|we are) done with|i'?m out\b|",
+        r"done with (you|acme|this)|(close|closing|closed) (my|our) (\w+ ){0,2}account|delete my account|deleting my account|",
+        r"ending (my|our) (contract|subscription|plan)|looking at \w+ now|",
+        r"taking my (business|money) elsewhere|(find|finding|look for|looking for) (a )?(new|another|different) (provider|bank|carrier|isp|service)|",
+        r"port(ing)? my number|won'?t be (renewing|back|ordering|using|buying)|not renewing|",
+        r"uninstall(ed|ing)?|deleted the app|(goodbye|bye bye|bye),? \w+|i quit|leaving (you|for))\b"
+    )),
+    third_party: re(
+        r"\b(friend|friends|he|she|they|wife|husband|mom|dad|mum|colleague|coworker|brother|sister|everyone|people|neighbou?r)\b[^.!?]{0,25}$",
+    ),
+    question_start: re(concat!(
+        r"^\s*(how|what|when|where|which|who|is there|are there|are you|is it|do you|does|did|can i|",
+        r"can you|could you|will you|would you|any idea|anyone know|does anyone|is anyone)\b"
+    )),
+    info_question: re(
+        r"^\s*(how (do|can|long|much)|what'?s the|what is the|where (do|can)|can i|do you|is there|when (do|does|will))\b",
+    ),
+    rhetorical: re(
+        r"^\s*(why|how come|seriously|does anyone else|anyone else|is anyone at|who designed|how hard|how is it)\b|\?!|!\?",
+    ),
+    ask_recommendation: re(
+        r"\b(can|could) (anyone|anybody|someone|you) recommend|any recommendations|recommend me\b|suggestions welcome",
+    ),
+});
+
+static ET: LazyLock<Patterns> = LazyLock::new(|| Patterns {
+    praise: re(concat!(
+        r"\b(super\w*|suurepära\w*|äge\w*|lahe\w*|mõnus\w*|vinge\w*|kihvt|tore\w*|respekt|tipptase\w*|",
+        r"lemmik\w*|parim\w*|parimad|väga rahul|igati rahul|rahul|rahulolev|aitäh|aitüma|tänan|tänud|tänu teile|",
+        r"kiidan|kiitus|kiitused|hea töö|tubli\w*|imeline|imelise\w*|fantastili\w*|korrektne|viisaka\w*|",
+        r"meeldi(b|s|vad)|armastan|armas|nunnu|hea teenindus|kiire teenindus|kiirelt|kiire|stabiilne|mugav\w*|",
+        r"ülihea|väga hea|hea valik|täiega|priima|perfektne|veatu|laitmatu\w*|muljetavaldav|kvaliteetne|kvaliteetse\w*|",
+        r"soe ja|südamlik\w*|lihtne|mõistlik\w*|hinda väärt|väärt|härrasmees|",
+        r"üle ootuste|ületas (ootusi|ootused)|pole (viga|millegi üle kurta)|ei saa (kurta|nuriseda)|kordagi probleem\w*|",
+        r"5 tärni|viis tärni|10/10|pöial)\b|❤️|😍|🥰|👏|🙌|💯|👍|😄|🚀"
+    )),
+    negated_praise: re(r"\b(ei|pole|polnud|mitte|ega)\s+(\w+\s+)?(just\s+|eriti\s+|üldse\s+)?$"),
+    recommendation: re(concat!(
+        r"\b(soovita(n|me|ksin|ksime)|soovitanud|soovitus|julgen soovitada|tasub (\w+ ){0,2}(proovida|minna|osta|külastada|ära|kaaluda|peatuda|tellida)|",
+        r"(proovige|minge|ostke|tellige|proovi|vaadake|võtke|kasuta|kasutage) (kindlasti|\w+)|kindlasti (proovige|minge|tasub|soovitan)|",
+        r"hea valik|soojalt soovitan|julgelt soovitan|must[- ]try|lemmikkoht)\b"
+    )),
+    anti_recommendation: re(concat!(
+        r"\b((ei|mitte|ei saa|ei oska) soovita\w*|soovita\w*\b[^.!?]{0,40}\b(eemale|hoida|hoiduda|mitte|vältida|kaks korda mõelda|mõelda)|",
+        r"hoidke eemale|hoia eemale|ärge (ostke|tellige|minge|kasutage)|ära (osta|telli|mine)|ei tasu)"
+    )),
+    complaint: re(concat!(
+        r"\b((ei|pole) (tööta|töötanud|toimi|toiminud|käivitu|lae|laadi|avane|vasta|vastanud|vastata|saabunud|jõudnud|tulnud|helistanud|läinud läbi|lase|leia)|",
+        r"jooks(eb|is) (pidevalt |jälle |kogu aeg )?kokku|hangu(b|s)|katki|katkise\w*|rikkis|vigane|tõrge|rike|maas|olematu|",
+        r"hilin(es|enud|eb|evad|esid|emise)|hilja|ootan (juba|ikka|siiani|veel)|ootasin|ikka veel ootel|siiani ootel|pooleli juba|",
+        r"raha (tagasi|kadunud|läinud)|tagasimakse|kaebus\w*|pettu\w*|pettunud|petta|petis\w*|röövel\w*|",
+        r"jama|pask|sitt\w*|nõme\w*|kohutav\w*|jube\w*|õudne|õudse\w*|halb|halva\w*|kehv\w*|nigel|piin|riknenud|",
+        r"aeglane|aeglaselt|viga|vea|vead|vigu|ebaviisakas|ülbe\w*|ükskõikne|solvav|skandaal\w*|häbi\w*|",
+        r"mõttetu\w*|rämps|praak|topelt (maks|võeti)|kaks korda (maha|võeti|maksin)|ülehinnatud|täishinna|tõstis (jälle )?hinda|",
+        r"kadunud|kaotas|puudu|vale (toode|tellimus|suurus|summa|tellimuse)|lõhutud|purunenud|külm (toit|kohv)|",
+        r"keegi ei (vasta|vastuta|võta)|ei vastata|keeldub|blokeeris|kriimustas|tühistas|tüütu|närvi|kõrini|villand|perses|kahju|ebaõnnestu\w*|",
+        r"naljakas|ilma teavituseta|pole kunagi tellinud|mingit infot|ei saa aru)\b|😡|🤬|😠|👎|😤|🙄"
+    )),
+    complaint_weak: re(r"\b(probleem\w*|mure|kallis|kallim)\b"),
+    sarcasm: re(r"🙃|\b(suurepärane|super|väga tore|no tore),? tõesti\b|\baitäh\s*$"),
+    no_complaint: re(r"\b(pole|polnud|ei|ei mingit|mitte|ei ole|kordagi)\s+(\w+\s+){0,2}$"),
+    churn: re(concat!(
+        r"\b(lõpeta(n|me|sin|sime) (\w+ ){0,3}(lepingu|tellimuse|konto|liitumise|kasutamise|koostöö|tv|kuukarbi)|(lepingu|tellimuse)\w* lõpeta\w*|",
+        r"ütle(n|me|sin|sime) (\w+ ){0,4}üles|(lähen|läheme|läksin|läksime|kolin|kolime|kolisin|minna|minema) (\w+ ){0,2}(üle|ära|mujale)|üle minna|",
+        r"vaheta(n|me|sin) (operaatorit|panka|teenusepakkujat|pakkujat|firmat|poodi)|panga vahetami\w*|tühista(n|me|sin|sime)|",
+        r"(rohkem|enam|iial|mitte kunagi)( ma| me| mina)? (sealt |teilt |siit |seal |teie juures )?(kunagi )?(ei|enam ei|ära) ?(telli|osta|lenda|kasuta|tule|käi|söö|sõida|astu)|",
+        r"(enam|rohkem) (kunagi )?(ei|mitte)|edasi ei jätka|viimane kord|aitab (teist|küll|sellest)|hüvasti|",
+        r"(sulge(n|sin)|panen) (oma )?(konto|lepingu) (kinni|ära)?|konto kinni|kustuta(n|sin) (\w+ )?(äpi|konto|rakenduse)|",
+        r"asemel (hakata|hakkan|hakkame|lennukiga|\w+ga)|(\w+ )?asemel \w+st tellima|nüüdsest (käin|tellin|ostan|sõidan)|edaspidi (tellin|ostan|käin)|",
+        r"järgmine kord (ostan|sõidan|tellin|lähen|valin) (\w+ ){0,3}(teise|mõne teise|\w+ga)|loobumi\w*|",
+        r"lahkun|loobun|viin (oma |numbri |\w+ ){0,2}(raha |numbri )?(mujale|ära|\w+sse üle)|kolin (oma )?(raha|säästud)|otsin (uue|teise|uut|teist) (pakkuja|operaatori|panga|teenuse)\w*)\b"
+    )),
+    third_party: re(
+        r"\b(sõber|sõbranna|ta|tema|nad|naine|mees|ema|isa|kolleeg|vend|õde|naaber|kõik|inimesed|paljud)\b[^.!?]{0,25}$",
+    ),
+    question_start: re(
+        r"^\s*(kas|kuidas|millal|kus|mis|mitu|kui palju|kellele|kuhu|kust|milline|millised|miks|kaua)\b",
+    ),
+    info_question: re(
+        r"^\s*(kuidas (saab|saan|ma|seda|\w+ lepingut)|kas (teil|saab|saan|on võimalik|keegi oskab|kellelgi on sama)|millal|kus|mitu|kui palju|mis kell)\b",
+    ),
+    rhetorical: re(
+        r"^\s*(miks|mis mõttes|kuidas on võimalik|kas see on tõesti|kas teil seal üldse|kui kaua võib|mis toimub)\b|\?!|!\?|mis toimub",
+    ),
+    ask_recommendation: re(
+        r"\b(oskab|oskate|võiks|võite|saaks) (keegi )?soovitada|soovitage\b|mida soovitate",
+    ),
+});
+
+/// A strong positive tone, above which weak complaint cues are read as part of a happy story.
+const CLEARLY_POSITIVE: f64 = 0.5;
+
+const MAX_CUE_CHARS: usize = 120;
+
+/// The intents of `text` in `lang`. `sentiment` (when known) keeps praise from firing on
+/// sarcasm ("great, another outage").
+pub fn detect(text: &str, lang: Lang, sentiment: Option<&Sentiment>) -> Vec<Intent> {
+    let p: &Patterns = match lang {
+        Lang::En => &EN,
+        Lang::Et => &ET,
+    };
+    let mut out = Vec::new();
+    let mut push = |kind: IntentKind, cue: &str| {
+        if !out.iter().any(|i: &Intent| i.kind == kind) {
+            out.push(Intent {
+                kind,
+                cue: crate::domain::truncate_chars(cue.trim(), MAX_CUE_CHARS).to_owned(),
+            });
+        }
+    };
+    let compound = sentiment.map_or(0.0, |s| s.compound);
+    let negative = compound <= -0.05;
+    let not_negative = !negative;
+
+    let anti = p.anti_recommendation.find(text);
+    let ask = p.ask_recommendation.find(text);
+    let sarcasm = p.sarcasm.find(text);
+    let mut complaint_cue: Option<&str> = anti.map(|m| m.as_str()).or(sarcasm.map(|m| m.as_str()));
+    if complaint_cue.is_none() {
+        for m in p.complaint.find_iter(text) {
+            if p.no_complaint
+                .is_match(&text[clause_start(text, m.start())..m.start()])
+            {
+                if not_negative {
+                    push(
+                        IntentKind::Praise,
+                        &text[clause_start(text, m.start())..m.end()],
+                    );
+                }
+                continue;
+            }
+            complaint_cue = Some(m.as_str());
+            break;
+        }
+    }
+    if complaint_cue.is_none() && compound < CLEARLY_POSITIVE {
+        complaint_cue =
+            first_unnegated(&p.complaint_weak, &p.no_complaint, text).filter(|_| negative);
+    }
+    if let Some(cue) = complaint_cue {
+        push(IntentKind::Complaint, cue);
+    }
+
+    if anti.is_none()
+        && ask.is_none()
+        && let Some(m) = first_unnegated(&p.recommendation, &p.negated_praise, text)
+    {
+        push(IntentKind::Recommendation, m);
+    }
+
+    let mut churn = false;
+    for m in p.churn.find_iter(text) {
+        if p.third_party
+            .is_match(&text[clause_start(text, m.start())..m.start()])
+        {
+            continue;
+        }
+        push(IntentKind::ChurnRisk, m.as_str());
+        churn = true;
+        break;
+    }
+
+    if not_negative
+        && complaint_cue.is_none()
+        && let Some(m) = first_unnegated(&p.praise, &p.negated_praise, text)
+    {
+        push(IntentKind::Praise, m);
+    }
+
+    if let Some(m) = ask {
+        push(IntentKind::Question, m.as_str());
+    } else if let Some(q) = question(text, p) {
+        let unhappy = complaint_cue.is_some() || churn || compound <= -0.5;
+        let rhetorical = p.rhetorical.is_match(q.sentence) || q.excited;
+        if !rhetorical && (!unhappy || p.info_question.is_match(q.sentence)) {
+            push(IntentKind::Question, q.sentence);
+        }
+    }
+    out.sort_by_key(|i| i.kind);
+    out
+}
+
+/// The first match of `pattern` not preceded by a negation ("not great", "ei ole hea").
+fn first_unnegated<'t>(pattern: &Regex, negation: &Regex, text: &'t str) -> Option<&'t str> {
+    pattern
+        .find_iter(text)
+        .find(|m| !negation.is_match(&text[clause_start(text, m.start())..m.start()]))
+        .map(|m| m.as_str())
+}
+
+/// Start of the clause containing `at`, so look-behind checks stay within it.
+fn clause_start(text: &str, at: usize) -> usize {
+    text[..at]
+        .rfind(['.', '!', '?', ',', ';', '\n'])
+        .map_or(0, |i| i + 1)
+}
+
+struct Question<'t> {
+    sentence: &'t str,
+    /// Ends in "?!" or "!?": astonishment, not a question to answer.
+    excited: bool,
+}
+
+/// The first sentence that asks something: ends with "?" or opens with a question word.
+fn question<'t>(text: &'t str, p: &Patterns) -> Option<Question<'t>> {
+    let mut start = 0;
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    for (k, &(i, c)) in chars.iter().enumerate() {
+        if matches!(c, '.' | '!' | '?' | '\n') {
+            let sentence = text[start..i].trim();
+            let next = chars.get(k + 1).map(|(_, c)| *c);
+            let prev = k.checked_sub(1).map(|j| chars[j].1);
+            let asks = c == '?' || (c == '!' && next == Some('?'));
+            if !sentence.is_empty() && asks {
+                let excited =
+                    next == Some('!') || prev == Some('!') || (c == '!' && next == Some('?'));
+                return Some(Question { sentence, excited });
+            }
+            if !sentence.is_empty() && c != '.' && c != '!' && p.question_start.is_match(sentence) {
+                return Some(Question {
+                    sentence,
+                    excited: false,
+                });
+            }
+            start = i + c.len_utf8();
+        }
+    }
+    let rest = text[start..].trim();
+    (rest.chars().count() > 8 && p.question_start.is_match(rest)).then_some(Question {
+        sentence: rest,
+        excited: false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(text: &str, lang: Lang) -> Vec<&'static str> {
+        detect(text, lang, None)
+            .into_iter()
+            .map(|i| i.kind.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn patterns_compile() {
+        LazyLock::force(&EN);
+        LazyLock::force(&ET);
+    }
+
+    #[test]
+    fn english_cues() {
+        assert_eq!(
+            kinds("Highly recommend Acme, support was amazing", Lang::En),
+            ["praise", "recommendation"]
+        );
+        assert_eq!(
+            kinds(
+                "I'm cancelling my subscription, switching to Globex",
+                Lang::En
+            ),
+            ["churn_risk"]
+        );
+        assert_eq!(
+            kinds("Would not recommend. Order never arrived.", Lang::En),
+            ["complaint"]
+        );
+        assert_eq!(kinds("Do you ship to Estonia?", Lang::En), ["question"]);
+        assert_eq!(
+            kinds("Can anyone recommend a good VPN?", Lang::En),
+            ["question"]
+        );
+        assert_eq!(
+            kinds("my friend switched to Acme last week", Lang::En),
+            Vec::<&str>::new()
+        );
+        assert!(!kinds("why is your app always broken??", Lang::En).contains(&"question"));
+    }
+
+    #[test]
+    fn estonian_cues() {
+        assert_eq!(
+            kinds("Soovitan soojalt, super teenindus!", Lang::Et),
+            ["praise", "recommendation"]
+        );
+        assert_eq!(
+            kinds("Lõpetan lepingu ja lähen üle Elisasse", Lang::Et),
+            ["churn_risk"]
+        );
+        assert_eq!(
+            kinds("Ei soovita, pakk hilines nädal", Lang::Et),
+            ["complaint"]
+        );
+        assert_eq!(
+            kinds("Kas teil on ka tasuta tarne?", Lang::Et),
+            ["question"]
+        );
+        assert_eq!(
+            kinds("sõber läks üle Teliasse", Lang::Et),
+            Vec::<&str>::new()
+        );
+    }
+
+    #[test]
+    fn cue_is_the_matched_text() {
+        let intents = detect("Cancelling our subscription tomorrow", Lang::En, None);
+        assert_eq!(intents[0].cue, "Cancelling our subscription");
+    }
+}

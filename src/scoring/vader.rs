@@ -1,0 +1,732 @@
+//! VADER sentiment for English, rule for rule as the reference vaderSentiment 3.3.2 (Python)
+//! computes it, so scores agree with the published tool to its 4 decimals.
+//!
+//! The lexicons are the public data shipped by the `vader_sentiment` crate. Its word lexicon
+//! differs from the reference in two ways, both patched here: it lacks "heart" and "hearts",
+//! and it keys words case-insensitively, so emoticons whose case twins carry different
+//! valences (":P" 1.4 / ":p" 1.0, "O.o" -0.6 / "o.o" -0.8) collapse into one. The reference
+//! looks every token up lowercased, so only the lowercase entries count. Quirks of the
+//! reference are kept on purpose where they change scores (see `but_check`).
+
+use std::sync::LazyLock;
+
+use rustc_hash::FxHashMap;
+
+use super::{Contribution, Sentiment};
+
+const B_INCR: f64 = 0.293;
+const B_DECR: f64 = -0.293;
+const C_INCR: f64 = 0.733;
+const N_SCALAR: f64 = -0.74;
+
+const NEGATE: &[&str] = &[
+    "aint",
+    "arent",
+    "cannot",
+    "cant",
+    "couldnt",
+    "darent",
+    "didnt",
+    "doesnt",
+    "ain't",
+    "aren't",
+    "can't",
+    "couldn't",
+    "daren't",
+    "didn't",
+    "doesn't",
+    "dont",
+    "hadnt",
+    "hasnt",
+    "havent",
+    "isnt",
+    "mightnt",
+    "mustnt",
+    "neither",
+    "don't",
+    "hadn't",
+    "hasn't",
+    "haven't",
+    "isn't",
+    "mightn't",
+    "mustn't",
+    "neednt",
+    "needn't",
+    "never",
+    "none",
+    "nope",
+    "nor",
+    "not",
+    "nothing",
+    "nowhere",
+    "oughtnt",
+    "shant",
+    "shouldnt",
+    "uhuh",
+    "wasnt",
+    "werent",
+    "oughtn't",
+    "shan't",
+    "shouldn't",
+    "uh-uh",
+    "wasn't",
+    "weren't",
+    "without",
+    "wont",
+    "wouldnt",
+    "won't",
+    "wouldn't",
+    "rarely",
+    "seldom",
+    "despite",
+];
+
+const BOOSTERS: &[(&str, f64)] = &[
+    ("absolutely", B_INCR),
+    ("amazingly", B_INCR),
+    ("awfully", B_INCR),
+    ("completely", B_INCR),
+    ("considerable", B_INCR),
+    ("considerably", B_INCR),
+    ("decidedly", B_INCR),
+    ("deeply", B_INCR),
+    ("effing", B_INCR),
+    ("enormous", B_INCR),
+    ("enormously", B_INCR),
+    ("entirely", B_INCR),
+    ("especially", B_INCR),
+    ("exceptional", B_INCR),
+    ("exceptionally", B_INCR),
+    ("extreme", B_INCR),
+    ("extremely", B_INCR),
+    ("fabulously", B_INCR),
+    ("flipping", B_INCR),
+    ("flippin", B_INCR),
+    ("frackin", B_INCR),
+    ("fracking", B_INCR),
+    ("fricking", B_INCR),
+    ("frickin", B_INCR),
+    ("frigging", B_INCR),
+    ("friggin", B_INCR),
+    ("fully", B_INCR),
+    ("fuckin", B_INCR),
+    ("fucking", B_INCR),
+    ("fuggin", B_INCR),
+    ("fugging", B_INCR),
+    ("greatly", B_INCR),
+    ("hella", B_INCR),
+    ("highly", B_INCR),
+    ("hugely", B_INCR),
+    ("incredible", B_INCR),
+    ("incredibly", B_INCR),
+    ("intensely", B_INCR),
+    ("major", B_INCR),
+    ("majorly", B_INCR),
+    ("more", B_INCR),
+    ("most", B_INCR),
+    ("particularly", B_INCR),
+    ("purely", B_INCR),
+    ("quite", B_INCR),
+    ("really", B_INCR),
+    ("remarkably", B_INCR),
+    ("so", B_INCR),
+    ("substantially", B_INCR),
+    ("thoroughly", B_INCR),
+    ("total", B_INCR),
+    ("totally", B_INCR),
+    ("tremendous", B_INCR),
+    ("tremendously", B_INCR),
+    ("uber", B_INCR),
+    ("unbelievably", B_INCR),
+    ("unusually", B_INCR),
+    ("utter", B_INCR),
+    ("utterly", B_INCR),
+    ("very", B_INCR),
+    ("almost", B_DECR),
+    ("barely", B_DECR),
+    ("hardly", B_DECR),
+    ("just enough", B_DECR),
+    ("kind of", B_DECR),
+    ("kinda", B_DECR),
+    ("kindof", B_DECR),
+    ("kind-of", B_DECR),
+    ("less", B_DECR),
+    ("little", B_DECR),
+    ("marginal", B_DECR),
+    ("marginally", B_DECR),
+    ("occasional", B_DECR),
+    ("occasionally", B_DECR),
+    ("partly", B_DECR),
+    ("scarce", B_DECR),
+    ("scarcely", B_DECR),
+    ("slight", B_DECR),
+    ("slightly", B_DECR),
+    ("somewhat", B_DECR),
+    ("sort of", B_DECR),
+    ("sorta", B_DECR),
+    ("sortof", B_DECR),
+    ("sort-of", B_DECR),
+];
+
+/// Idioms and phrases containing lexicon words, as in 3.3.2 (later versions changed
+/// "beating heart" and added "broken heart").
+const SPECIAL_CASES: &[(&str, f64)] = &[
+    ("the shit", 3.0),
+    ("the bomb", 3.0),
+    ("bad ass", 1.5),
+    ("badass", 1.5),
+    ("bus stop", 0.0),
+    ("yeah right", -2.0),
+    ("kiss of death", -1.5),
+    ("to die for", 3.0),
+    ("beating heart", 3.5),
+];
+
+/// Reference lexicon entries the crate's copy lacks or merged with an uppercase twin.
+const LEXICON_PATCH: &[(&str, f64)] =
+    &[("heart", 3.2), ("hearts", 3.3), (":p", 1.0), ("o.o", -0.8)];
+
+struct Lexicons {
+    words: FxHashMap<String, f64>,
+    emoji: FxHashMap<char, &'static str>,
+    boosters: FxHashMap<&'static str, f64>,
+}
+
+static LEXICONS: LazyLock<Lexicons> = LazyLock::new(|| {
+    let mut words: FxHashMap<String, f64> = vader_sentiment::LEXICON
+        .iter()
+        .map(|(k, v)| (k.as_ref().to_lowercase(), *v))
+        .collect();
+    for (word, valence) in LEXICON_PATCH {
+        words.insert((*word).to_owned(), *valence);
+    }
+    // Python looks emoji up one code point at a time, so only single-code-point keys apply.
+    let emoji = vader_sentiment::EMOJI_LEXICON
+        .iter()
+        .filter_map(|(k, v)| {
+            let mut chars = k.chars();
+            match (chars.next(), chars.next()) {
+                (Some(c), None) => Some((c, *v)),
+                _ => None,
+            }
+        })
+        .collect();
+    Lexicons {
+        words,
+        emoji,
+        boosters: BOOSTERS.iter().copied().collect(),
+    }
+});
+
+/// The reference lexicon's valence of a lowercase token (words and emoticons such as ":)").
+pub(super) fn word_valence(token: &str) -> Option<f64> {
+    LEXICONS.words.get(token).copied()
+}
+
+/// The valence this implementation uses for a lowercase word or emoticon (the crate's
+/// lexicon with the patches above), for comparison with the reference's `vader_lexicon.txt`.
+pub fn lexicon_valence(token: &str) -> Option<f64> {
+    word_valence(token)
+}
+
+/// The reference's English description of an emoji code point ("smiling face with ...").
+pub(super) fn emoji_description(c: char) -> Option<&'static str> {
+    LEXICONS.emoji.get(&c).copied()
+}
+
+/// Forces the lexicons to load (they load lazily on first use otherwise).
+pub fn warm_up() {
+    LazyLock::force(&LEXICONS);
+}
+
+/// Collects the names of the rules that changed a word's valence, for `--explain`. The unit
+/// type collects nothing, so plain scoring pays nothing for explanations.
+pub(super) trait Notes {
+    fn note(&mut self, rule: &'static str);
+}
+
+impl Notes for () {
+    #[inline(always)]
+    fn note(&mut self, _rule: &'static str) {}
+}
+
+impl Notes for Vec<&'static str> {
+    fn note(&mut self, rule: &'static str) {
+        if !self.contains(&rule) {
+            self.push(rule);
+        }
+    }
+}
+
+/// Python's `str.isspace` set: Unicode White_Space plus the four ASCII separators.
+fn is_py_space(c: char) -> bool {
+    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
+}
+
+/// Python's `str.isupper`: at least one cased character and no lowercase or titlecase one.
+pub(super) fn is_upper(s: &str) -> bool {
+    let mut cased = false;
+    for c in s.chars() {
+        if c.is_lowercase()
+            || (c.is_alphabetic() && !c.is_uppercase() && c.to_lowercase().ne(std::iter::once(c)))
+        {
+            return false;
+        }
+        if c.is_uppercase() {
+            cased = true;
+        }
+    }
+    cased
+}
+
+fn lower(s: &str) -> String {
+    if s.bytes().all(|b| !b.is_ascii_uppercase() && b.is_ascii()) {
+        s.to_owned()
+    } else {
+        s.to_lowercase()
+    }
+}
+
+/// Strips leading and trailing ASCII punctuation unless that leaves two characters or fewer
+/// (then it was probably an emoticon such as ":)" and is kept whole).
+fn strip_punc_if_word(token: &str) -> &str {
+    let stripped = token.trim_matches(|c: char| c.is_ascii_punctuation());
+    if stripped.chars().count() <= 2 {
+        token
+    } else {
+        stripped
+    }
+}
+
+fn negated(word: &str) -> bool {
+    NEGATE.contains(&word) || word.contains("n't")
+}
+
+pub(super) fn normalize(score: f64) -> f64 {
+    let norm = score / (score * score + 15.0).sqrt();
+    norm.clamp(-1.0, 1.0)
+}
+
+/// Python's `round(x, n)`: correctly rounded, ties to even on the exact binary value, which
+/// is what formatting with a precision does too.
+fn round_to(x: f64, digits: usize) -> f64 {
+    let scale = if digits == 3 { 1e3 } else { 1e4 };
+    let y = x * scale;
+    // Away from a tie the product's rounding error cannot change the result, and dividing
+    // the integer by a power of ten gives the same double as parsing the decimal; only
+    // near-ties need the exact (slow) decimal formatting.
+    if ((y - y.floor()) - 0.5).abs() > 1e-6 {
+        return y.round() / scale;
+    }
+    format!("{x:.digits$}").parse().unwrap_or(x)
+}
+
+struct Tokens<'a> {
+    words: Vec<&'a str>,
+    lower: Vec<String>,
+    is_cap_diff: bool,
+}
+
+impl<'a> Tokens<'a> {
+    fn new(text: &'a str) -> Self {
+        let words: Vec<&str> = text
+            .split(is_py_space)
+            .filter(|w| !w.is_empty())
+            .map(strip_punc_if_word)
+            .collect();
+        let lower = words.iter().map(|w| lower(w)).collect();
+        let allcaps = words.iter().filter(|w| is_upper(w)).count();
+        let diff = words.len() - allcaps;
+        Self {
+            is_cap_diff: diff > 0 && diff < words.len(),
+            words,
+            lower,
+        }
+    }
+
+    fn lower(&self, i: usize) -> &str {
+        &self.lower[i]
+    }
+}
+
+/// Scores English text exactly as vaderSentiment 3.3.2's `polarity_scores`.
+pub fn polarity(text: &str) -> Sentiment {
+    score(text, None)
+}
+
+/// Like `polarity`, also appending each word's contribution and the rules behind it.
+pub fn polarity_explained(text: &str, out: &mut Vec<Contribution>) -> Sentiment {
+    score(text, Some(out))
+}
+
+fn replace_emoji(text: &str, lex: &Lexicons) -> String {
+    if text.is_ascii() {
+        return text.trim_matches(is_py_space).to_owned();
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut prev_space = true;
+    for c in text.chars() {
+        if let Some(description) = lex.emoji.get(&c) {
+            if !prev_space {
+                out.push(' ');
+            }
+            out.push_str(description);
+            prev_space = false;
+        } else {
+            out.push(c);
+            prev_space = c == ' ';
+        }
+    }
+    out.trim_matches(is_py_space).to_owned()
+}
+
+fn score(text: &str, explain: Option<&mut Vec<Contribution>>) -> Sentiment {
+    let lex = &*LEXICONS;
+    let text = replace_emoji(text, lex);
+    let tokens = Tokens::new(&text);
+    let n = tokens.words.len();
+    let mut sentiments: Vec<f64> = Vec::with_capacity(n);
+    let mut notes: Vec<Vec<&'static str>> = Vec::new();
+    for i in 0..n {
+        let item_lower = tokens.lower(i);
+        if lex.boosters.contains_key(item_lower)
+            || (i + 1 < n && item_lower == "kind" && tokens.lower(i + 1) == "of")
+        {
+            sentiments.push(0.0);
+            if explain.is_some() {
+                notes.push(Vec::new());
+            }
+            continue;
+        }
+        if explain.is_some() {
+            let mut rules = Vec::new();
+            sentiments.push(sentiment_valence(&tokens, i, lex, &mut rules));
+            notes.push(rules);
+        } else {
+            sentiments.push(sentiment_valence(&tokens, i, lex, &mut ()));
+        }
+    }
+    let before_but = explain.is_some().then(|| sentiments.clone());
+    but_check(&tokens, &mut sentiments);
+    let result = score_valence(&sentiments, &text);
+    if let (Some(out), Some(before_but)) = (explain, before_but) {
+        for (i, (&valence, rules)) in sentiments.iter().zip(notes).enumerate() {
+            if valence == 0.0 {
+                continue;
+            }
+            let mut rules = rules;
+            if valence != before_but[i] {
+                rules.push(if valence.abs() < before_but[i].abs() {
+                    "before \"but\": x0.5"
+                } else {
+                    "after \"but\": x1.5"
+                });
+            }
+            out.push(Contribution {
+                token: tokens.words[i].to_owned(),
+                base: lex.words.get(tokens.lower(i)).copied().unwrap_or(0.0),
+                valence,
+                rules,
+            });
+        }
+        let amplifier = punctuation_emphasis(&text);
+        if amplifier != 0.0 && result.compound != 0.0 {
+            out.push(Contribution {
+                token: "!/?".to_owned(),
+                base: 0.0,
+                valence: amplifier.copysign(result.compound),
+                rules: vec!["exclamation/question emphasis"],
+            });
+        }
+    }
+    result
+}
+
+fn sentiment_valence(t: &Tokens<'_>, i: usize, lex: &Lexicons, notes: &mut impl Notes) -> f64 {
+    let n = t.words.len();
+    let item_lower = t.lower(i);
+    let Some(&base) = lex.words.get(item_lower) else {
+        return 0.0;
+    };
+    let mut valence = base;
+    // "no" directly before a lexicon word negates it instead of counting itself.
+    if item_lower == "no" && i != n - 1 && lex.words.contains_key(t.lower(i + 1)) {
+        valence = 0.0;
+        notes.note("\"no\" before a lexicon word");
+    }
+    if (i > 0 && t.lower(i - 1) == "no")
+        || (i > 1 && t.lower(i - 2) == "no")
+        || (i > 2 && t.lower(i - 3) == "no" && matches!(t.lower(i - 1), "or" | "nor"))
+    {
+        valence = base * N_SCALAR;
+        notes.note("negated by \"no\"");
+    }
+    if is_upper(t.words[i]) && t.is_cap_diff {
+        notes.note("ALL CAPS emphasis");
+        if valence > 0.0 {
+            valence += C_INCR;
+        } else {
+            valence -= C_INCR;
+        }
+    }
+    for start_i in 0..3 {
+        if i > start_i && !lex.words.contains_key(t.lower(i - (start_i + 1))) {
+            let mut s = scalar_inc_dec(t, i - (start_i + 1), valence, lex);
+            if s != 0.0 {
+                notes.note("booster/dampener");
+            }
+            if start_i == 1 && s != 0.0 {
+                s *= 0.95;
+            }
+            if start_i == 2 && s != 0.0 {
+                s *= 0.9;
+            }
+            valence += s;
+            let checked = negation_check(valence, t, start_i, i);
+            if checked != valence {
+                notes.note(if checked.abs() > valence.abs() {
+                    "never so/this emphasis"
+                } else {
+                    "negation"
+                });
+            }
+            valence = checked;
+            if start_i == 2 {
+                let idiom = special_idioms_check(valence, t, i, lex);
+                if idiom != valence {
+                    notes.note("idiom");
+                }
+                valence = idiom;
+            }
+        }
+    }
+    let checked = least_check(valence, t, i, lex);
+    if checked != valence {
+        notes.note("\"least\"");
+    }
+    checked
+}
+
+fn scalar_inc_dec(t: &Tokens<'_>, j: usize, valence: f64, lex: &Lexicons) -> f64 {
+    let Some(&booster) = lex.boosters.get(t.lower(j)) else {
+        return 0.0;
+    };
+    let mut scalar = if valence < 0.0 { -booster } else { booster };
+    if is_upper(t.words[j]) && t.is_cap_diff {
+        if valence > 0.0 {
+            scalar += C_INCR;
+        } else {
+            scalar -= C_INCR;
+        }
+    }
+    scalar
+}
+
+fn negation_check(valence: f64, t: &Tokens<'_>, start_i: usize, i: usize) -> f64 {
+    let w = |k: usize| t.lower(i - k);
+    match start_i {
+        0 if negated(w(1)) => valence * N_SCALAR,
+        1 if w(2) == "never" && matches!(w(1), "so" | "this") => valence * 1.25,
+        1 if w(2) == "without" && w(1) == "doubt" => valence,
+        1 if negated(w(2)) => valence * N_SCALAR,
+        // The reference groups this test as (never and (so|this)) or (so|this): any "so" or
+        // "this" right before the word boosts it.
+        2 if (w(3) == "never" && matches!(w(2), "so" | "this"))
+            || matches!(w(1), "so" | "this") =>
+        {
+            valence * 1.25
+        }
+        2 if w(3) == "without" && (w(2) == "doubt" || w(1) == "doubt") => valence,
+        2 if negated(w(3)) => valence * N_SCALAR,
+        _ => valence,
+    }
+}
+
+fn special_idioms_check(mut valence: f64, t: &Tokens<'_>, i: usize, lex: &Lexicons) -> f64 {
+    let w = |k: usize| t.lower(k);
+    let onezero = format!("{} {}", w(i - 1), w(i));
+    let twoonezero = format!("{} {} {}", w(i - 2), w(i - 1), w(i));
+    let twoone = format!("{} {}", w(i - 2), w(i - 1));
+    let threetwoone = format!("{} {} {}", w(i - 3), w(i - 2), w(i - 1));
+    let threetwo = format!("{} {}", w(i - 3), w(i - 2));
+    let special = |seq: &str| {
+        SPECIAL_CASES
+            .iter()
+            .find(|(k, _)| *k == seq)
+            .map(|(_, v)| *v)
+    };
+    for seq in [&onezero, &twoonezero, &twoone, &threetwoone, &threetwo] {
+        if let Some(v) = special(seq) {
+            valence = v;
+            break;
+        }
+    }
+    let n = t.words.len();
+    if n - 1 > i
+        && let Some(v) = special(&format!("{} {}", w(i), w(i + 1)))
+    {
+        valence = v;
+    }
+    if n - 1 > i + 1
+        && let Some(v) = special(&format!("{} {} {}", w(i), w(i + 1), w(i + 2)))
+    {
+        valence = v;
+    }
+    for ngram in [&threetwoone, &threetwo, &twoone] {
+        if let Some(b) = lex.boosters.get(ngram.as_str()) {
+            valence += b;
+        }
+    }
+    valence
+}
+
+fn least_check(valence: f64, t: &Tokens<'_>, i: usize, lex: &Lexicons) -> f64 {
+    let prev_is_least = |k: usize| t.lower(k) == "least" && !lex.words.contains_key(t.lower(k));
+    if i > 1 && prev_is_least(i - 1) {
+        if t.lower(i - 2) != "at" && t.lower(i - 2) != "very" {
+            return valence * N_SCALAR;
+        }
+    } else if i > 0 && prev_is_least(i - 1) {
+        return valence * N_SCALAR;
+    }
+    valence
+}
+
+/// "but" halves what came before it and adds half to what follows. The reference walks the
+/// list and finds each value's position with `list.index`, i.e. the *first* equal value, so
+/// repeated valences are re-scaled at the wrong place; that is reproduced here.
+fn but_check(t: &Tokens<'_>, sentiments: &mut [f64]) {
+    let Some(bi) = t.lower.iter().position(|w| w == "but") else {
+        return;
+    };
+    for k in 0..sentiments.len() {
+        let value = sentiments[k];
+        let Some(si) = sentiments.iter().position(|s| *s == value) else {
+            continue;
+        };
+        if si < bi {
+            sentiments[si] = value * 0.5;
+        } else if si > bi {
+            sentiments[si] = value * 1.5;
+        }
+    }
+}
+
+pub(super) fn punctuation_emphasis(text: &str) -> f64 {
+    let ep = text.matches('!').count().min(4) as f64 * 0.292;
+    let qm_count = text.matches('?').count();
+    let qm = match qm_count {
+        0 | 1 => 0.0,
+        2 | 3 => qm_count as f64 * 0.18,
+        _ => 0.96,
+    };
+    ep + qm
+}
+
+pub(super) fn score_valence(sentiments: &[f64], text: &str) -> Sentiment {
+    if sentiments.is_empty() {
+        return Sentiment {
+            compound: 0.0,
+            pos: 0.0,
+            neu: 0.0,
+            neg: 0.0,
+        };
+    }
+    let mut sum: f64 = sentiments.iter().fold(0.0, |acc, s| acc + s);
+    let amplifier = punctuation_emphasis(text);
+    if sum > 0.0 {
+        sum += amplifier;
+    } else if sum < 0.0 {
+        sum -= amplifier;
+    }
+    let compound = normalize(sum);
+    let (mut pos_sum, mut neg_sum, mut neu_count) = (0.0f64, 0.0f64, 0usize);
+    for &s in sentiments {
+        if s > 0.0 {
+            pos_sum += s + 1.0;
+        }
+        if s < 0.0 {
+            neg_sum += s - 1.0;
+        }
+        if s == 0.0 {
+            neu_count += 1;
+        }
+    }
+    if pos_sum > neg_sum.abs() {
+        pos_sum += amplifier;
+    } else if pos_sum < neg_sum.abs() {
+        neg_sum -= amplifier;
+    }
+    let total = pos_sum + neg_sum.abs() + neu_count as f64;
+    Sentiment {
+        compound: round_to(compound, 4),
+        pos: round_to((pos_sum / total).abs(), 3),
+        neu: round_to((neu_count as f64 / total).abs(), 3),
+        neg: round_to((neg_sum / total).abs(), 3),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(text: &str) -> f64 {
+        polarity(text).compound
+    }
+
+    // Examples from the vaderSentiment README, with the scores 3.3.2 prints for them.
+    #[test]
+    fn readme_examples() {
+        assert_eq!(c("VADER is smart, handsome, and funny."), 0.8316);
+        assert_eq!(c("VADER is smart, handsome, and funny!"), 0.8439);
+        assert_eq!(c("VADER is very smart, handsome, and funny."), 0.8545);
+        assert_eq!(c("VADER is VERY SMART, handsome, and FUNNY."), 0.9227);
+        assert_eq!(c("VADER is VERY SMART, handsome, and FUNNY!!!"), 0.9342);
+        assert_eq!(
+            c("VADER is VERY SMART, uber handsome, and FRIGGIN FUNNY!!!"),
+            0.9469
+        );
+        assert_eq!(c("VADER is not smart, handsome, nor funny."), -0.7424);
+        assert_eq!(c("The book was good."), 0.4404);
+        assert_eq!(c("At least it isn't a horrible book."), 0.431);
+        assert_eq!(c("The book was only kind of good."), 0.3832);
+        assert_eq!(
+            c(
+                "The plot was good, but the characters are uncompelling and the dialog is not great."
+            ),
+            -0.7042
+        );
+        assert_eq!(c("Today SUX!"), -0.5461);
+        assert_eq!(c("Today only kinda sux! But I'll get by, lol"), 0.5249);
+        assert_eq!(c("Make sure you :) or :D today!"), 0.8633);
+        assert_eq!(
+            c("Catch utf-8 emoji such as such as 💘 and 💋 and 😁"),
+            0.875
+        );
+        assert_eq!(c("Not bad at all"), 0.431);
+    }
+
+    #[test]
+    fn empty_and_neutral() {
+        assert_eq!(
+            polarity(""),
+            Sentiment {
+                compound: 0.0,
+                pos: 0.0,
+                neu: 0.0,
+                neg: 0.0
+            }
+        );
+        let p = polarity("The table is made of wood.");
+        assert_eq!((p.compound, p.neu), (0.0, 1.0));
+    }
+
+    #[test]
+    fn python_isupper() {
+        assert!(is_upper("SUX!"));
+        assert!(is_upper(":D"));
+        assert!(!is_upper(":)"));
+        assert!(!is_upper("Sux"));
+        assert!(is_upper("ÕUN"));
+    }
+}
