@@ -61,8 +61,8 @@ struct Patterns {
     anti_recommendation: Regex,
     /// Complaint cues that hold whatever the overall tone.
     complaint: Regex,
-    /// Complaint cues that also occur in happy stories ("replaced my broken kettle"): they
-    /// count only when the text is not clearly positive.
+    /// Complaint cues that also occur in happy stories ("replaced my broken kettle", "fixed
+    /// the outage in an hour"): they count only when the text is not positive overall.
     complaint_weak: Regex,
     /// Praise words used ironically ("oh wonderful", 🙃): a complaint, never praise.
     sarcasm: Regex,
@@ -79,6 +79,9 @@ struct Patterns {
     /// Asking for a recommendation.
     ask_recommendation: Regex,
     negated_praise: Regex,
+    /// The problem was solved ("fixed the outage", "lahendas mu mure"): weak cues then tell a
+    /// success story, not a complaint.
+    resolved: Regex,
 }
 
 fn re(pattern: &str) -> Regex {
@@ -121,21 +124,25 @@ static EN: LazyLock<Patterns> = LazyLock::new(|| Patterns {
         r"\b((doesn'?t|does not|didn'?t|did not|won'?t|isn'?t|not|never|can'?t|cannot) (work|working|load|open|arrive|respond|reply|answer|remember|accept|restore|find|connect)\w*|",
         r"keeps? (crashing|freezing|failing|dropping|logging me out|raising|charging)|crash(es|ed|ing)?|freez(es|ing)|reboots itself|",
         r"(still|never) (hasn'?t |haven'?t |not |has not )?(arrived|received|shipped|got|responded|heard back|answers|replied)|",
-        r"charged (me )?twice|double charged|overcharg\w*|hidden fees?|(late|convenience|surprise) fee|rip[- ]?off|scam\w*|",
-        r"(no|still no|without( a)?|waiting for (a|my)) refund|refund (denied|refused)|refused|declined|froze my|",
-        r"outage\w*|down again|(is|been|was) down|went down|no (signal|service|internet|response|reply|rebooking)|",
+        r"charged (me )?twice|double charged|overcharg\w*|hidden fees?|(late|convenience|surprise) fee|rip[- ]?off|",
+        r"(no|still no|without( a)?|waiting for (a|my)) refund|refund (denied|refused)|",
+        r"down again|(is|been|was) down|went down|no (signal|service|internet|response|reply|rebooking)|",
         r"waiting (for|since) (\w+ ){0,2}(days|weeks|hours|months|ages)|on hold|(\d+|two|three|four|five) (hours|weeks|days|months) (now|later)|",
         r"worst|terrible|awful|horrible|useless|unacceptable|ridiculous|pathetic|garbage|absurd|unreadable|pointless|",
         r"disa?pp?oint\w*|frustrat\w*|annoy\w*|rude|incompetent|ignored|ghosted|nobody (called|answers|warned|replied|helps)|",
-        r"bugg(y|ier)|error|glitch\w*|lost my|damaged|leak(s|ed|ing)?|stale|lukewarm|died after|late again|delayed|cold (food|coffee)|",
+        r"bugg(y|ier)|died after|late again|cold (food|coffee)|",
         r"wrong (order|item|size|charge|address)|(bills?|invoice|charge)s? (have|has|have all|were|was|is|are) (all )?(been )?wrong|",
-        r"missing|fail(ed|s|ure)?|sucks?|ruined|mess|downgrade|so bad|is bad|a joke|not cool|not normal|",
+        r"sucks?|ruined|downgrade|so bad|is bad|a joke|not cool|not normal|",
         r"what a joke|fed up|sick of|tired of|fix (it|this|your)|can'?t believe|cannot believe|how hard is it|how is it \d{4}|",
         r"raised (the )?prices?|raising prices|price (went|goes) up|(full of|more) ads|logged me out|times out|",
-        r"marked as delivered|out for delivery\W+for|supposed to|under review|1 star|one star|[0-3]/10|last straw|without replying)\b|",
+        r"marked as delivered|out for delivery\W+for|1 star|one star|[0-3]/10|last straw|without replying)\b|",
         r"😡|🤬|😠|👎|😤|🙄"
     )),
-    complaint_weak: re(r"\b(broken|wrong|bad|slow|expensive|problem|issue)\b"),
+    complaint_weak: re(concat!(
+        r"\b(broken|wrong|bad|slow|expensive|problems?|issues?|outage\w*|scam\w*|refused|declined|froze|",
+        r"error|glitch\w*|lost|damaged|leak(s|ed|ing)?|stale|lukewarm|delayed|missing|fail(ed|s|ure)?|mess|",
+        r"supposed to|under review)\b"
+    )),
     sarcasm: re(
         r"🙃|\boh (great|wonderful|perfect|fantastic|joy|good)\b|\bjust what i (wanted|needed)\b|\blove paying more\b|\bcool cool cool\b|\bthanks for nothing\b",
     ),
@@ -172,6 +179,9 @@ static EN: LazyLock<Patterns> = LazyLock::new(|| Patterns {
     ask_recommendation: re(
         r"\b(can|could) (anyone|anybody|someone|you) recommend|any recommendations|recommend me\b|suggestions welcome",
     ),
+    resolved: re(
+        r"\b(fixed|solved|sorted|resolved|refunded|replaced|reimbursed|got it back|credit where)\b",
+    ),
 });
 
 static ET: LazyLock<Patterns> = LazyLock::new(|| Patterns {
@@ -197,17 +207,20 @@ static ET: LazyLock<Patterns> = LazyLock::new(|| Patterns {
     )),
     complaint: re(concat!(
         r"\b((ei|pole) (tööta|töötanud|toimi|toiminud|käivitu|lae|laadi|avane|vasta|vastanud|vastata|saabunud|jõudnud|tulnud|helistanud|läinud läbi|lase|leia)|",
-        r"jooks(eb|is) (pidevalt |jälle |kogu aeg )?kokku|hangu(b|s)|katki|katkise\w*|rikkis|vigane|tõrge|rike|maas|olematu|",
-        r"hilin(es|enud|eb|evad|esid|emise)|hilja|ootan (juba|ikka|siiani|veel)|ootasin|ikka veel ootel|siiani ootel|pooleli juba|",
-        r"raha (tagasi|kadunud|läinud)|tagasimakse|kaebus\w*|pettu\w*|pettunud|petta|petis\w*|röövel\w*|",
+        r"jooks(eb|is) (pidevalt |jälle |kogu aeg )?kokku|hangu(b|s)|rikkis|vigane|olematu|",
+        r"hilin(es|enud|eb|evad|esid)|ootan (juba|ikka|siiani|veel)|ootasin|ikka veel ootel|siiani ootel|pooleli juba|",
+        r"raha (kadunud|läinud)|kaebus\w*|pettun\w*|pettumus\w*|röövel\w*|",
         r"jama|pask|sitt\w*|nõme\w*|kohutav\w*|jube\w*|õudne|õudse\w*|halb|halva\w*|kehv\w*|nigel|piin|riknenud|",
-        r"aeglane|aeglaselt|viga|vea|vead|vigu|ebaviisakas|ülbe\w*|ükskõikne|solvav|skandaal\w*|häbi\w*|",
+        r"aeglane|aeglaselt|ebaviisakas|ülbe\w*|ükskõikne|solvav|skandaal\w*|häbi\w*|",
         r"mõttetu\w*|rämps|praak|topelt (maks|võeti)|kaks korda (maha|võeti|maksin)|ülehinnatud|täishinna|tõstis (jälle )?hinda|",
-        r"kadunud|kaotas|puudu|vale (toode|tellimus|suurus|summa|tellimuse)|lõhutud|purunenud|külm (toit|kohv)|",
-        r"keegi ei (vasta|vastuta|võta)|ei vastata|keeldub|blokeeris|kriimustas|tühistas|tüütu|närvi|kõrini|villand|perses|kahju|ebaõnnestu\w*|",
+        r"vale (toode|tellimus|suurus|summa|tellimuse)|lõhutud|purunenud|külm (toit|kohv)|",
+        r"keegi ei (vasta|vastuta|võta)|ei vastata|keeldub|kriimustas|tüütu|närvi|kõrini|villand|perses|ebaõnnestu\w*|",
         r"naljakas|ilma teavituseta|pole kunagi tellinud|mingit infot|ei saa aru)\b|😡|🤬|😠|👎|😤|🙄"
     )),
-    complaint_weak: re(r"\b(probleem\w*|mure|kallis|kallim)\b"),
+    complaint_weak: re(concat!(
+        r"\b(probleem\w*|mure|kallis|kallim|katki|katkise\w*|tõrge|rike|maas|hilja|hilinemise|viga|vea|vead|vigu|",
+        r"kadunud|kaotas|puudu|blokeeris|tühistas|kahju|petta|petis\w*|pettus\w*|pettur\w*|tagasimakse|raha tagasi)\b"
+    )),
     sarcasm: re(r"🙃|\b(suurepärane|super|väga tore|no tore),? tõesti\b|\baitäh\s*$"),
     no_complaint: re(r"\b(pole|polnud|ei|ei mingit|mitte|ei ole|kordagi)\s+(\w+\s+){0,2}$"),
     churn: re(concat!(
@@ -236,10 +249,14 @@ static ET: LazyLock<Patterns> = LazyLock::new(|| Patterns {
     ask_recommendation: re(
         r"\b(oskab|oskate|võiks|võite|saaks) (keegi )?soovitada|soovitage\b|mida soovitate",
     ),
+    resolved: re(
+        r"\b(lahendas|lahendati|parandas|parandati|kandis (\w+ ){0,4}tagasi|asendas|vahetas (\w+ )?välja|sain (raha )?tagasi)\b",
+    ),
 });
 
-/// A strong positive tone, above which weak complaint cues are read as part of a happy story.
-const CLEARLY_POSITIVE: f64 = 0.5;
+/// Weak cues name a problem ("outage", "refund", "katki") but also appear in stories of a
+/// problem solved well; they make a complaint only when the text is not positive overall.
+const NOT_POSITIVE: f64 = 0.05;
 
 const MAX_CUE_CHARS: usize = 120;
 
@@ -284,9 +301,8 @@ pub fn detect(text: &str, lang: Lang, sentiment: Option<&Sentiment>) -> Vec<Inte
             break;
         }
     }
-    if complaint_cue.is_none() && compound < CLEARLY_POSITIVE {
-        complaint_cue =
-            first_unnegated(&p.complaint_weak, &p.no_complaint, text).filter(|_| negative);
+    if complaint_cue.is_none() && compound < NOT_POSITIVE && !p.resolved.is_match(text) {
+        complaint_cue = first_unnegated(&p.complaint_weak, &p.no_complaint, text);
     }
     if let Some(cue) = complaint_cue {
         push(IntentKind::Complaint, cue);

@@ -64,18 +64,16 @@ impl Label {
         }
     }
 
-    /// The label of a compound score in a language. English uses VADER's published ±0.05.
-    /// Estonian uses a wider neutral band: its texts (news paragraphs especially) carry
-    /// scattered mildly charged words, and ±0.05 turned most neutral ones positive or negative
-    /// on the tuning part of the EKI corpus.
+    /// The label of a compound score in a language. English uses VADER's published ±0.05;
+    /// Estonian its own tuned thresholds (`estonian::POSITIVE_FROM`, `NEGATIVE_FROM`).
     pub fn of(compound: f64, lang: Lang) -> Label {
-        let threshold = match lang {
-            Lang::En => 0.05,
-            Lang::Et => estonian::NEUTRAL_BAND,
+        let (positive_from, negative_from) = match lang {
+            Lang::En => (0.05, -0.05),
+            Lang::Et => (estonian::POSITIVE_FROM, estonian::NEGATIVE_FROM),
         };
-        if compound >= threshold {
+        if compound >= positive_from {
             Label::Positive
-        } else if compound <= -threshold {
+        } else if compound <= negative_from {
             Label::Negative
         } else {
             Label::Neutral
