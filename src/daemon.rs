@@ -184,6 +184,9 @@ async fn run_logged(poller: &Poller) {
     if let Err(e) = poller.cycle(true, None).await {
         tracing::error!(error = %e, "poll cycle failed");
     }
+    // The language models (~5 MB per language) load when a cycle needs them; between cycles
+    // the daemon idles for minutes, so they are dropped and reload in milliseconds next time.
+    poller.pipeline.scorer.release();
     release_freed_memory();
 }
 

@@ -85,13 +85,30 @@ struct Patterns {
 }
 
 fn re(pattern: &str) -> Regex {
+    build(pattern, true)
+}
+
+/// English cues are ASCII words, so ASCII word boundaries do: they keep the regex engine on
+/// its fast DFA even when a post holds emoji or accented names (Unicode `\b` would fall back
+/// to a backtracking engine there).
+fn re_en(pattern: &str) -> Regex {
+    build(&pattern.replace(r"\b", r"(?-u:\b)"), false)
+}
+
+fn build(pattern: &str, case_insensitive: bool) -> Regex {
     // The patterns are constants of this file, checked by the unit tests below.
     #[allow(clippy::expect_used)]
-    Regex::new(&format!("(?i){pattern}")).expect("intent pattern compiles")
+    regex::RegexBuilder::new(pattern)
+        .case_insensitive(case_insensitive)
+        // Room for the lazy DFA of the large alternations, so its cache is not rebuilt
+        // over and over while scoring a batch.
+        .dfa_size_limit(16 << 20)
+        .build()
+        .expect("intent pattern compiles")
 }
 
 static EN: LazyLock<Patterns> = LazyLock::new(|| Patterns {
-    praise: re(concat!(
+    praise: re_en(concat!(
         r"\b(love[sd]?|loving|amazing|awesome|excellent|fantastic|brilliant|outstanding|superb|incredible|gorgeous|",
         r"impressed|impressive|kudos|shout ?out|thank you|thanks|thx|well done|nailed it|respect|elite|slaps|",
         r"great|so good|sooo+ good|really good|very good|pretty good|good job|",
@@ -102,10 +119,10 @@ static EN: LazyLock<Patterns> = LazyLock::new(|| Patterns {
         r"can'?t say anything bad|no (problems?|issues?|complaints?)( at all| whatsoever| so far)?|not a single (dropped|problem|issue|complaint)|",
         r"5 stars|five stars|10/10|a\+)\b|❤️|😍|🥰|👏|🙌|💯"
     )),
-    negated_praise: re(
+    negated_praise: re_en(
         r"\b(not|n't|never|hardly|isn't|wasn't|no longer)\s+(so\s+|very\s+|that\s+|really\s+|exactly\s+)?$",
     ),
-    recommendation: re(concat!(
+    recommendation: re_en(concat!(
         r"\b((highly|strongly|totally|definitely|really|heartily|100%|wholeheartedly) recommend\w*|",
         r"(i|we|would|i'd|i’d|i'll) (\w+ )?recommend\w*|recommend(ed|ing)? (it|them|this|\w+ to)|suggested \w+( \w+)? to|",
         r"can'?t recommend (\w+ )?enough|10/10 would|would (buy|order|fly|stay|use) again|",
@@ -115,12 +132,12 @@ static EN: LazyLock<Patterns> = LazyLock::new(|| Patterns {
         r"(your|the) best bet|is what (i'd|i would|you) (pick|want|choose)|best fit for|pro tip|thank me later|trust me|",
         r"(tell|told) (your|my) \w+ to|keep telling people|my usual recommendation|try the \w+|go-to|my go to)\b"
     )),
-    anti_recommendation: re(concat!(
+    anti_recommendation: re_en(concat!(
         r"\b((would|do|will|can|could)\s*(not|n't|n’t)\s+recommend\w*|don'?t recommend|wouldn'?t recommend|",
         r"never recommend|not recommend\w*|recommend\w*\b[^.!?]{0,40}\b(staying away|stay away|avoid\w*|against)|",
         r"stay away|avoid (them|it|this|at all costs)|do not (buy|order|use)|don'?t (buy|order|waste))"
     )),
-    complaint: re(concat!(
+    complaint: re_en(concat!(
         r"\b((doesn'?t|does not|didn'?t|did not|won'?t|isn'?t|not|never|can'?t|cannot) (work|working|load|open|arrive|respond|reply|answer|remember|accept|restore|find|connect)\w*|",
         r"keeps? (crashing|freezing|failing|dropping|logging me out|raising|charging)|crash(es|ed|ing)?|freez(es|ing)|reboots itself|",
         r"(still|never) (hasn'?t |haven'?t |not |has not )?(arrived|received|shipped|got|responded|heard back|answers|replied)|",
@@ -138,18 +155,18 @@ static EN: LazyLock<Patterns> = LazyLock::new(|| Patterns {
         r"marked as delivered|out for delivery\W+for|1 star|one star|[0-3]/10|last straw|without replying)\b|",
         r"😡|🤬|😠|👎|😤|🙄"
     )),
-    complaint_weak: re(concat!(
+    complaint_weak: re_en(concat!(
         r"\b(broken|wrong|bad|slow|expensive|problems?|issues?|outage\w*|scam\w*|refused|declined|froze|",
         r"error|glitch\w*|lost|damaged|leak(s|ed|ing)?|stale|lukewarm|delayed|missing|fail(ed|s|ure)?|mess|",
         r"supposed to|under review)\b"
     )),
-    sarcasm: re(
+    sarcasm: re_en(
         r"🙃|\boh (great|wonderful|perfect|fantastic|joy|good)\b|\bjust what i (wanted|needed)\b|\blove paying more\b|\bcool cool cool\b|\bthanks for nothing\b",
     ),
-    no_complaint: re(
+    no_complaint: re_en(
         r"\b(no|zero|never had any|without any|not a single|doesn'?t|don'?t|didn'?t|does not|not|never|n't)\s+(\w+\s+)?$",
     ),
-    churn: re(concat!(
+    churn: re_en(concat!(
         r"\b((cancel|cancell?ing|cancell?ed) (my|our|the)? ?(\w+ ){0,2}(subscription|account|plan|membership|order|contract|service|trial)|",
         r"(subscription|membership|contract|account) (cancell?ed|closed)|(i'?ve|i have|so i|we'?ve) cancell?ed|(gonna|going to|will|i'll) cancel|",
         r"unsubscrib\w*|switch(ing|ed)? (over )?(to|back to|providers|banks|carriers)|considering switching|",
@@ -163,23 +180,23 @@ static EN: LazyLock<Patterns> = LazyLock::new(|| Patterns {
         r"port(ing)? my number|won'?t be (renewing|back|ordering|using|buying)|not renewing|",
         r"uninstall(ed|ing)?|deleted the app|(goodbye|bye bye|bye),? \w+|i quit|leaving (you|for))\b"
     )),
-    third_party: re(
+    third_party: re_en(
         r"\b(friend|friends|he|she|they|wife|husband|mom|dad|mum|colleague|coworker|brother|sister|everyone|people|neighbou?r)\b[^.!?]{0,25}$",
     ),
-    question_start: re(concat!(
+    question_start: re_en(concat!(
         r"^\s*(how|what|when|where|which|who|is there|are there|are you|is it|do you|does|did|can i|",
         r"can you|could you|will you|would you|any idea|anyone know|does anyone|is anyone)\b"
     )),
-    info_question: re(
+    info_question: re_en(
         r"^\s*(how (do|can|long|much)|what'?s the|what is the|where (do|can)|can i|do you|is there|when (do|does|will))\b",
     ),
-    rhetorical: re(
+    rhetorical: re_en(
         r"^\s*(why|how come|seriously|does anyone else|anyone else|is anyone at|who designed|how hard|how is it)\b|\?!|!\?",
     ),
-    ask_recommendation: re(
+    ask_recommendation: re_en(
         r"\b(can|could) (anyone|anybody|someone|you) recommend|any recommendations|recommend me\b|suggestions welcome",
     ),
-    resolved: re(
+    resolved: re_en(
         r"\b(fixed|solved|sorted|resolved|refunded|replaced|reimbursed|got it back|credit where)\b",
     ),
 });
@@ -262,14 +279,23 @@ const MAX_CUE_CHARS: usize = 120;
 
 /// The intents of `text` in `lang`. `sentiment` (when known) keeps praise from firing on
 /// sarcasm ("great, another outage").
-pub fn detect(text: &str, lang: Lang, sentiment: Option<&Sentiment>) -> Vec<Intent> {
-    let p: &Patterns = match lang {
-        Lang::En => &EN,
-        Lang::Et => &ET,
+pub fn detect(original: &str, lang: Lang, sentiment: Option<&Sentiment>) -> Vec<Intent> {
+    // English patterns are lowercase and case-sensitive, matched against an ASCII-lowercased
+    // copy: a case-insensitive DFA is several times larger and slower. ASCII lowercasing
+    // keeps byte offsets, so cues are cut from the original text at the same positions.
+    let lowered;
+    let (p, text): (&Patterns, &str) = match lang {
+        Lang::En => {
+            lowered = original.to_ascii_lowercase();
+            (&EN, &lowered)
+        }
+        Lang::Et => (&ET, original),
     };
     let mut out = Vec::new();
     let mut push = |kind: IntentKind, cue: &str| {
         if !out.iter().any(|i: &Intent| i.kind == kind) {
+            let start = cue.as_ptr() as usize - text.as_ptr() as usize;
+            let cue = original.get(start..start + cue.len()).unwrap_or(cue);
             out.push(Intent {
                 kind,
                 cue: crate::domain::truncate_chars(cue.trim(), MAX_CUE_CHARS).to_owned(),

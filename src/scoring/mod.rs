@@ -221,6 +221,11 @@ impl MentionScorer {
         })
     }
 
+    /// Frees memory that reloads on demand (language models).
+    pub fn release(&self) {
+        self.scorer.detector.release();
+    }
+
     /// Scores `text` (title and body) of a mention of `brands`.
     pub fn score<'b>(
         &self,

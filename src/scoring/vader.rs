@@ -323,7 +323,10 @@ fn round_to(x: f64, digits: usize) -> f64 {
 
 struct Tokens<'a> {
     words: Vec<&'a str>,
-    lower: Vec<String>,
+    /// All lowercased words, one after another; `ends[i]` is where word i ends. One buffer
+    /// instead of a String per word: scoring is allocation-bound otherwise.
+    lower_buf: String,
+    ends: Vec<usize>,
     is_cap_diff: bool,
 }
 
@@ -334,18 +337,36 @@ impl<'a> Tokens<'a> {
             .filter(|w| !w.is_empty())
             .map(strip_punc_if_word)
             .collect();
-        let lower = words.iter().map(|w| lower(w)).collect();
-        let allcaps = words.iter().filter(|w| is_upper(w)).count();
+        let mut lower_buf = String::with_capacity(text.len());
+        let mut ends = Vec::with_capacity(words.len());
+        let mut allcaps = 0;
+        for w in &words {
+            if w.is_ascii() {
+                lower_buf.extend(w.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+            } else {
+                lower_buf.push_str(&lower(w));
+            }
+            ends.push(lower_buf.len());
+            if is_upper(w) {
+                allcaps += 1;
+            }
+        }
         let diff = words.len() - allcaps;
         Self {
             is_cap_diff: diff > 0 && diff < words.len(),
             words,
-            lower,
+            lower_buf,
+            ends,
         }
     }
 
     fn lower(&self, i: usize) -> &str {
-        &self.lower[i]
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.lower_buf[start..self.ends[i]]
+    }
+
+    fn position(&self, word: &str) -> Option<usize> {
+        (0..self.words.len()).find(|&i| self.lower(i) == word)
     }
 }
 
@@ -359,9 +380,9 @@ pub fn polarity_explained(text: &str, out: &mut Vec<Contribution>) -> Sentiment 
     score(text, Some(out))
 }
 
-fn replace_emoji(text: &str, lex: &Lexicons) -> String {
+fn replace_emoji<'t>(text: &'t str, lex: &Lexicons) -> std::borrow::Cow<'t, str> {
     if text.is_ascii() {
-        return text.trim_matches(is_py_space).to_owned();
+        return std::borrow::Cow::Borrowed(text.trim_matches(is_py_space));
     }
     let mut out = String::with_capacity(text.len() + 16);
     let mut prev_space = true;
@@ -377,7 +398,7 @@ fn replace_emoji(text: &str, lex: &Lexicons) -> String {
             prev_space = c == ' ';
         }
     }
-    out.trim_matches(is_py_space).to_owned()
+    std::borrow::Cow::Owned(out.trim_matches(is_py_space).to_owned())
 }
 
 fn score(text: &str, explain: Option<&mut Vec<Contribution>>) -> Sentiment {
@@ -542,7 +563,22 @@ fn negation_check(valence: f64, t: &Tokens<'_>, start_i: usize, i: usize) -> f64
     }
 }
 
-fn special_idioms_check(mut valence: f64, t: &Tokens<'_>, i: usize, lex: &Lexicons) -> f64 {
+/// Words that occur in an idiom or a multi-word booster; without one nearby no idiom can match
+/// and the n-gram strings need not be built.
+const IDIOM_WORDS: &[&str] = &[
+    "the", "shit", "bomb", "bad", "ass", "badass", "bus", "stop", "yeah", "right", "kiss", "of",
+    "death", "to", "die", "for", "beating", "heart", "just", "enough", "kind", "sort",
+];
+
+fn special_idioms_check(valence: f64, t: &Tokens<'_>, i: usize, lex: &Lexicons) -> f64 {
+    let last = (i + 2).min(t.words.len() - 1);
+    if !(i - 3..=last).any(|k| IDIOM_WORDS.contains(&t.lower(k))) {
+        return valence;
+    }
+    special_idioms_slow(valence, t, i, lex)
+}
+
+fn special_idioms_slow(mut valence: f64, t: &Tokens<'_>, i: usize, lex: &Lexicons) -> f64 {
     let w = |k: usize| t.lower(k);
     let onezero = format!("{} {}", w(i - 1), w(i));
     let twoonezero = format!("{} {} {}", w(i - 2), w(i - 1), w(i));
@@ -596,7 +632,7 @@ fn least_check(valence: f64, t: &Tokens<'_>, i: usize, lex: &Lexicons) -> f64 {
 /// list and finds each value's position with `list.index`, i.e. the *first* equal value, so
 /// repeated valences are re-scaled at the wrong place; that is reproduced here.
 fn but_check(t: &Tokens<'_>, sentiments: &mut [f64]) {
-    let Some(bi) = t.lower.iter().position(|w| w == "but") else {
+    let Some(bi) = t.position("but") else {
         return;
     };
     for k in 0..sentiments.len() {

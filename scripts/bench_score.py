@@ -1,0 +1,81 @@
+"""Measurement half of scripts/bench-score (see there)."""
+import glob
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+BIN, DATA = sys.argv[1], sys.argv[2]
+REPEAT = 20
+
+
+def texts():
+    out = []
+    for path in sorted(glob.glob(os.path.join(DATA, "reference_scores_*.tsv"))):
+        with open(path, encoding="utf-8") as f:
+            next(f)
+            for line in f:
+                out.append(line.rstrip("\n").split("\t", 5)[5])
+    return out
+
+
+def run(args, stdin_path):
+    """Wall time and peak RSS (MB) of one fanwatch run."""
+    with open(stdin_path, "rb") as stdin:
+        start = time.perf_counter()
+        proc = subprocess.Popen([BIN, *args], stdin=stdin, stdout=subprocess.DEVNULL)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+    if status != 0:
+        sys.exit(f"bench-score: {BIN} {' '.join(args)} failed ({status})")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def main():
+    items = texts()
+    n = len(items)
+    with tempfile.TemporaryDirectory() as tmp:
+        once = os.path.join(tmp, "once.txt")
+        many = os.path.join(tmp, "many.txt")
+        one = os.path.join(tmp, "one.txt")
+        with open(once, "w", encoding="utf-8") as f:
+            f.write("\n".join(items) + "\n")
+        with open(many, "w", encoding="utf-8") as f:
+            for _ in range(REPEAT):
+                f.write("\n".join(items) + "\n")
+        with open(one, "w", encoding="utf-8") as f:
+            f.write("hea\n")
+
+        run(["score", "--lang", "en"], once)  # warm the page cache
+        t_many = min(run(["score", "--lang", "en"], many)[0] for _ in range(3))
+        t_once = min(run(["score", "--lang", "en"], once)[0] for _ in range(3))
+        t_auto = run(["score", "--lang", "auto"], once)[0]
+        t_et = run(["score", "--lang", "et"], once)[0]
+
+        base = run(["--version"], one)[1]
+        rss_en = run(["score", "--lang", "en"], one)[1]
+        rss_et = run(["score", "--lang", "et"], one)[1]
+
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    analyzer = SentimentIntensityAnalyzer()
+    start = time.perf_counter()
+    for t in items:
+        analyzer.polarity_scores(t)
+    t_py = time.perf_counter() - start
+
+    rust_en = n * REPEAT / t_many
+    py = n / t_py
+    print(f"texts: {n} (x{REPEAT} = {n * REPEAT} for the steady-state figure); cores: {os.cpu_count()}")
+    print(f"fanwatch score --lang en   {rust_en:>12,.0f} texts/s   ({n * REPEAT} texts in {t_many:.3f} s)")
+    print(f"  one pass incl. start-up  {n / t_once:>12,.0f} texts/s   ({t_once:.3f} s)")
+    print(f"fanwatch score --lang auto {n / t_auto:>12,.0f} texts/s   ({t_auto:.3f} s, language detection included)")
+    print(f"fanwatch score --lang et   {n / t_et:>12,.0f} texts/s   ({t_et:.3f} s)")
+    print(f"python vaderSentiment      {py:>12,.0f} texts/s   ({t_py:.3f} s)")
+    print(f"speed-up (en, steady state) {rust_en / py:.0f}x   target >= 50x and >= 400,000 texts/s")
+    print(f"lexicon memory: English {rss_en - base:.1f} MB, English+Estonian {rss_et - base:.1f} MB "
+          f"(peak RSS {rss_et:.1f} MB vs {base:.1f} MB bare)   target <= 30 MB")
+
+
+main()
