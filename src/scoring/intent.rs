@@ -8,7 +8,7 @@
 
 use std::sync::LazyLock;
 
-use regex::Regex;
+use regex::{Regex, RegexSet};
 use serde::Serialize;
 
 use super::{Lang, Sentiment};
@@ -88,11 +88,21 @@ fn re(pattern: &str) -> Regex {
     build(pattern, true)
 }
 
-/// English cues are ASCII words, so ASCII word boundaries do: they keep the regex engine on
-/// its fast DFA even when a post holds emoji or accented names (Unicode `\b` would fall back
-/// to a backtracking engine there).
+/// English cues are ASCII words, so ASCII word boundaries and classes do: they keep the regex
+/// engine on its fast DFA even when a post holds emoji or accented names (Unicode `\b` would
+/// fall back to a backtracking engine there).
 fn re_en(pattern: &str) -> Regex {
-    build(&pattern.replace(r"\b", r"(?-u:\b)"), false)
+    build(&ascii_classes(pattern), false)
+}
+
+/// The ASCII forms of `\b`, `\w`, `\W`, `\d` for the (lowercased) English patterns: the
+/// Unicode classes hold thousands of ranges and make the automaton many times larger.
+fn ascii_classes(pattern: &str) -> String {
+    pattern
+        .replace(r"\b", r"(?-u:\b)")
+        .replace(r"\w", "[0-9a-z_]")
+        .replace(r"\W", "[^0-9a-z_]")
+        .replace(r"\d", "[0-9]")
 }
 
 fn build(pattern: &str, case_insensitive: bool) -> Regex {
@@ -271,6 +281,46 @@ static ET: LazyLock<Patterns> = LazyLock::new(|| Patterns {
     ),
 });
 
+// Positions of the cue families in `EN_SET` / `ET_SET`.
+const PRAISE: usize = 0;
+const RECOMMENDATION: usize = 1;
+const ANTI: usize = 2;
+const COMPLAINT: usize = 3;
+const COMPLAINT_WEAK: usize = 4;
+const SARCASM: usize = 5;
+const CHURN: usize = 6;
+const ASK: usize = 7;
+const RESOLVED: usize = 8;
+
+const FAMILIES: usize = 9;
+
+static EN_SET: LazyLock<RegexSet> = LazyLock::new(|| family_set(&EN, false));
+static ET_SET: LazyLock<RegexSet> = LazyLock::new(|| family_set(&ET, true));
+
+fn families(p: &Patterns) -> [&Regex; FAMILIES] {
+    [
+        &p.praise,
+        &p.recommendation,
+        &p.anti_recommendation,
+        &p.complaint,
+        &p.complaint_weak,
+        &p.sarcasm,
+        &p.churn,
+        &p.ask_recommendation,
+        &p.resolved,
+    ]
+}
+
+fn family_set(p: &Patterns, case_insensitive: bool) -> RegexSet {
+    // Built from patterns that compiled above, so it compiles too (checked by the tests).
+    #[allow(clippy::expect_used)]
+    regex::RegexSetBuilder::new(families(p).iter().map(|r| r.as_str()))
+        .case_insensitive(case_insensitive)
+        .dfa_size_limit(32 << 20)
+        .build()
+        .expect("intent pattern set compiles")
+}
+
 /// Weak cues name a problem ("outage", "refund", "katki") but also appear in stories of a
 /// problem solved well; they make a complaint only when the text is not positive overall.
 const NOT_POSITIVE: f64 = 0.05;
@@ -284,13 +334,17 @@ pub fn detect(original: &str, lang: Lang, sentiment: Option<&Sentiment>) -> Vec<
     // copy: a case-insensitive DFA is several times larger and slower. ASCII lowercasing
     // keeps byte offsets, so cues are cut from the original text at the same positions.
     let lowered;
-    let (p, text): (&Patterns, &str) = match lang {
+    let (p, set, text): (&Patterns, &RegexSet, &str) = match lang {
         Lang::En => {
             lowered = original.to_ascii_lowercase();
-            (&EN, &lowered)
+            (&EN, &EN_SET, &lowered)
         }
-        Lang::Et => (&ET, original),
+        Lang::Et => (&ET, &ET_SET, original),
     };
+    // One pass tells which cue families occur at all; most texts have none or one, and only
+    // those are searched again for their position and exceptions.
+    let hits = set.matches(text);
+    let hit = |family: usize| hits.matched(family);
     let mut out = Vec::new();
     let mut push = |kind: IntentKind, cue: &str| {
         if !out.iter().any(|i: &Intent| i.kind == kind) {
@@ -306,11 +360,13 @@ pub fn detect(original: &str, lang: Lang, sentiment: Option<&Sentiment>) -> Vec<
     let negative = compound <= -0.05;
     let not_negative = !negative;
 
-    let anti = p.anti_recommendation.find(text);
-    let ask = p.ask_recommendation.find(text);
-    let sarcasm = p.sarcasm.find(text);
+    let anti = hit(ANTI)
+        .then(|| p.anti_recommendation.find(text))
+        .flatten();
+    let ask = hit(ASK).then(|| p.ask_recommendation.find(text)).flatten();
+    let sarcasm = hit(SARCASM).then(|| p.sarcasm.find(text)).flatten();
     let mut complaint_cue: Option<&str> = anti.map(|m| m.as_str()).or(sarcasm.map(|m| m.as_str()));
-    if complaint_cue.is_none() {
+    if complaint_cue.is_none() && hit(COMPLAINT) {
         for m in p.complaint.find_iter(text) {
             if p.no_complaint
                 .is_match(&text[clause_start(text, m.start())..m.start()])
@@ -327,7 +383,7 @@ pub fn detect(original: &str, lang: Lang, sentiment: Option<&Sentiment>) -> Vec<
             break;
         }
     }
-    if complaint_cue.is_none() && compound < NOT_POSITIVE && !p.resolved.is_match(text) {
+    if complaint_cue.is_none() && hit(COMPLAINT_WEAK) && compound < NOT_POSITIVE && !hit(RESOLVED) {
         complaint_cue = first_unnegated(&p.complaint_weak, &p.no_complaint, text);
     }
     if let Some(cue) = complaint_cue {
@@ -336,13 +392,18 @@ pub fn detect(original: &str, lang: Lang, sentiment: Option<&Sentiment>) -> Vec<
 
     if anti.is_none()
         && ask.is_none()
+        && hit(RECOMMENDATION)
         && let Some(m) = first_unnegated(&p.recommendation, &p.negated_praise, text)
     {
         push(IntentKind::Recommendation, m);
     }
 
     let mut churn = false;
-    for m in p.churn.find_iter(text) {
+    let churn_matches = hit(CHURN)
+        .then(|| p.churn.find_iter(text))
+        .into_iter()
+        .flatten();
+    for m in churn_matches {
         if p.third_party
             .is_match(&text[clause_start(text, m.start())..m.start()])
         {
@@ -355,6 +416,7 @@ pub fn detect(original: &str, lang: Lang, sentiment: Option<&Sentiment>) -> Vec<
 
     if not_negative
         && complaint_cue.is_none()
+        && hit(PRAISE)
         && let Some(m) = first_unnegated(&p.praise, &p.negated_praise, text)
     {
         push(IntentKind::Praise, m);
@@ -440,6 +502,8 @@ mod tests {
     fn patterns_compile() {
         LazyLock::force(&EN);
         LazyLock::force(&ET);
+        LazyLock::force(&EN_SET);
+        LazyLock::force(&ET_SET);
     }
 
     #[test]
