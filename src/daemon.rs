@@ -58,6 +58,9 @@ impl Poller {
                 store,
                 matcher: Arc::new(matcher),
                 scorer: Arc::new(scorer),
+                cpu: Arc::new(tokio::sync::Semaphore::new(
+                    std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
+                )),
                 ctx: PollContext { http, cancel },
                 backoff: Backoff {
                     base: config.poll.backoff_base_secs.duration(),

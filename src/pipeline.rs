@@ -66,6 +66,8 @@ pub struct Pipeline {
     pub store: Store,
     pub matcher: Arc<Matcher>,
     pub scorer: Arc<MentionScorer>,
+    /// Bounds concurrent CPU-bound scoring to the number of cores.
+    pub cpu: Arc<tokio::sync::Semaphore>,
     pub ctx: PollContext,
     pub backoff: Backoff,
     pub metrics: Metrics,
@@ -127,7 +129,13 @@ impl Pipeline {
                 let scorer = Arc::clone(&self.scorer);
                 let platform = source.platform();
                 // Matching and scoring are CPU work (language models, lexicons): off the async
-                // threads so a large page does not stall other sources' I/O.
+                // threads so a large page does not stall other sources' I/O, and no more at a
+                // time than there are cores (each extra thread only adds a stack and an arena).
+                let _permit = self
+                    .cpu
+                    .acquire()
+                    .await
+                    .map_err(|e| PollError::Internal(e.to_string()))?;
                 let mentions = tokio::task::spawn_blocking(move || {
                     match_and_score(&matcher, &scorer, platform, items)
                 })

@@ -157,6 +157,9 @@ pub fn main() -> ExitCode {
     crate::telemetry::init(cli.log_format, default_level);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        // Scoring threads end soon after a cycle instead of holding their stacks and malloc
+        // arenas through the idle minutes between cycles.
+        .thread_keep_alive(std::time::Duration::from_secs(1))
         .build()
     {
         Ok(rt) => rt,
