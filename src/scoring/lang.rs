@@ -132,9 +132,9 @@ const WHATLANG_DECOYS: &[whatlang::Lang] = &[
     whatlang::Lang::Por,
 ];
 
-/// whatlang's answer is taken when it names a watched language at least this confidently;
-/// on the short-post set its precision there was 1.0 (README, "Language").
-const FAST_PATH_CONFIDENCE: f64 = 0.5;
+/// whatlang's answer is taken when it names a watched language at least this confidently
+/// (on the short-post set: best overall accuracy, 98.7 %, and few texts left for lingua).
+const FAST_PATH_CONFIDENCE: f64 = 0.3;
 
 /// Below this many letters there is nothing to detect (emoji, "ok"); such texts take the
 /// source's declared language, else the first watched language.
@@ -201,9 +201,11 @@ impl LangDetector {
         if self.watched.contains(&Lang::Et) && words.contains(['õ', 'Õ']) {
             return Some(Lang::Et);
         }
+        // whatlang's guess settles it when confident, or when the source declared the same
+        // language (feeds' <language>, Mastodon's "language").
         if let Some(info) = self.fast.detect(&words)
-            && info.confidence() >= FAST_PATH_CONFIDENCE
             && let Some(lang) = self.watched.iter().find(|l| l.whatlang() == info.lang())
+            && (info.confidence() >= FAST_PATH_CONFIDENCE || hinted == Some(*lang))
         {
             return Some(*lang);
         }
