@@ -8,21 +8,6 @@ use std::path::{Path, PathBuf};
 
 use fanwatch::sources::parse_feed;
 
-fn shared_feeds() -> Option<PathBuf> {
-    let dir = std::env::var_os("FANWATCH_SHARED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"))
-        .join("fixtures/feeds");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    if std::env::var("FANWATCH_REQUIRE_SHARED").is_ok_and(|v| v == "1") {
-        panic!("{} is missing but FANWATCH_REQUIRE_SHARED=1", dir.display());
-    }
-    eprintln!("NOTE: {} not found; corpus suite skipped", dir.display());
-    None
-}
-
 fn files(dir: &Path, out: &mut Vec<PathBuf>) {
     let mut entries: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
@@ -54,7 +39,9 @@ fn parse(path: &Path) -> Result<Result<usize, String>, String> {
 
 #[test]
 fn every_feed_parses_without_panic() {
-    let Some(dir) = shared_feeds() else { return };
+    let Some(dir) = common::shared("fixtures/feeds") else {
+        return;
+    };
     let mut all = Vec::new();
     files(&dir, &mut all);
     let all: Vec<PathBuf> = all.into_iter().filter(|p| is_feed_file(p)).collect();
@@ -87,7 +74,9 @@ fn every_feed_parses_without_panic() {
 /// feed-rs ships its expected parse of each fixture; we must produce as many entries.
 #[test]
 fn feed_rs_fixtures_yield_their_entries() {
-    let Some(dir) = shared_feeds() else { return };
+    let Some(dir) = common::shared("fixtures/feeds") else {
+        return;
+    };
     let mut all = Vec::new();
     files(&dir.join("feed-rs"), &mut all);
     let mut checked = 0;
@@ -127,7 +116,9 @@ fn feed_rs_fixtures_yield_their_entries() {
 /// Real captures (node-feedparser): all but the deliberately broken ones give entries.
 #[test]
 fn real_world_feeds_yield_entries() {
-    let Some(dir) = shared_feeds() else { return };
+    let Some(dir) = common::shared("fixtures/feeds") else {
+        return;
+    };
     let mut all = Vec::new();
     files(&dir.join("real"), &mut all);
     for path in all.iter().filter(|p| is_feed_file(p)) {
@@ -146,7 +137,9 @@ fn real_world_feeds_yield_entries() {
 /// our parser too. The few it cannot read (formats feed-rs does not support) are reported.
 #[test]
 fn feedparser_wellformed_feeds_yield_entries() {
-    let Some(dir) = shared_feeds() else { return };
+    let Some(dir) = common::shared("fixtures/feeds") else {
+        return;
+    };
     let mut all = Vec::new();
     files(&dir.join("feedparser/wellformed"), &mut all);
     let (mut expected, mut missing) = (0, Vec::new());

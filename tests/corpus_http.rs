@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Router;
@@ -14,20 +14,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use common::{Backend, TestDb};
 use fanwatch::pipeline::PollStatus;
-
-fn shared_feeds() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/feeds");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("FANWATCH_REQUIRE_SHARED").map_or(true, |v| v != "1"),
-        "{} missing but FANWATCH_REQUIRE_SHARED=1",
-        dir.display()
-    );
-    eprintln!("NOTE: {} not found; HTTP corpus skipped", dir.display());
-    None
-}
 
 struct Corpus {
     root: PathBuf,
@@ -95,7 +81,9 @@ async fn handler(
 }
 
 async fn http_corpus(backend: Backend) {
-    let Some(root) = shared_feeds() else { return };
+    let Some(root) = common::shared("fixtures/feeds") else {
+        return;
+    };
     let Some(db) = TestDb::new(backend).await else {
         return;
     };

@@ -4,21 +4,15 @@
 mod common;
 
 use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
-use common::FANWATCH;
+use common::fanwatch_command;
 use serde_json::Value;
 
 /// Runs `fanwatch score ARGS` in an empty directory (no fanwatch.toml) with `input` on stdin.
 fn score(args: &[&str], input: &str) -> Output {
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = Command::new(FANWATCH);
-    for (k, _) in std::env::vars() {
-        if k.starts_with("FANWATCH_") {
-            cmd.env_remove(k);
-        }
-    }
-    let mut child = cmd
+    let mut child = fanwatch_command()
         .current_dir(dir.path())
         .arg("score")
         .args(args)

@@ -3,6 +3,8 @@
 //! sets) and language detection (own short posts). Figures are printed (`--nocapture`) and
 //! the targets asserted.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -10,20 +12,6 @@ use fanwatch::scoring::{IntentKind, Label, Lang, LangChoice, Scorer};
 
 fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
-}
-
-fn shared(path: &str) -> Option<PathBuf> {
-    let p = repo("../shared").join(path);
-    if p.exists() {
-        return Some(p);
-    }
-    assert!(
-        std::env::var("FANWATCH_REQUIRE_SHARED").map_or(true, |v| v != "1"),
-        "{} missing but FANWATCH_REQUIRE_SHARED=1",
-        p.display()
-    );
-    eprintln!("NOTE: {} not found; skipped", p.display());
-    None
 }
 
 /// Rows of a `a<TAB>b` file with a header line.
@@ -130,7 +118,8 @@ fn estonian_short_posts() {
 /// and measured here.
 #[test]
 fn estonian_eki_paragraphs_held_out() {
-    let Some(corpus) = shared("data/sentiment/et/eki_valence/valence_corpus_dev.tsv") else {
+    let Some(corpus) = common::shared("data/sentiment/et/eki_valence/valence_corpus_dev.tsv")
+    else {
         return;
     };
     let text = std::fs::read_to_string(corpus).unwrap();
@@ -150,7 +139,7 @@ fn estonian_eki_paragraphs_held_out() {
     et_confusion(&builtin, &tune).print("EKI tuning part, built-in lexicon");
     let c = et_confusion(&builtin, &held_out);
     c.print("EKI held-out part, built-in lexicon");
-    let best = if let Some(eki) = shared("data/sentiment/et/eki_valence/sqnad.csv") {
+    let best = if let Some(eki) = common::shared("data/sentiment/et/eki_valence/sqnad.csv") {
         let with_eki = Scorer::new(&[Lang::Et], Some(&eki)).unwrap();
         et_confusion(&with_eki, &tune).print("EKI tuning part, built-in + EKI lexicon");
         let e = et_confusion(&with_eki, &held_out);

@@ -2,6 +2,8 @@
 //! ground-truth sets (23,703 texts), read in place from ../shared. The issue's bar: |compound −
 //! reference| ≤ 0.0005 on at least 99.9 % of texts.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use fanwatch::scoring::vader;
@@ -12,23 +14,6 @@ const SETS: [&str; 4] = [
     "amazonReviewSnippets",
     "nytEditorialSnippets",
 ];
-
-fn vader_dir() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/sentiment/vader");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("FANWATCH_REQUIRE_SHARED").map_or(true, |v| v != "1"),
-        "{} missing but FANWATCH_REQUIRE_SHARED=1",
-        dir.display()
-    );
-    eprintln!(
-        "NOTE: {} not found; VADER reference suite skipped",
-        dir.display()
-    );
-    None
-}
 
 /// (id, compound, pos, neu, neg, text) rows of a reference file.
 fn reference(dir: &Path, set: &str) -> Vec<(String, f64, f64, f64, f64, String)> {
@@ -47,7 +32,9 @@ fn reference(dir: &Path, set: &str) -> Vec<(String, f64, f64, f64, f64, String)>
 
 #[test]
 fn compound_agrees_with_the_reference() {
-    let Some(dir) = vader_dir() else { return };
+    let Some(dir) = common::shared("data/sentiment/vader") else {
+        return;
+    };
     let (mut total, mut agree) = (0usize, 0usize);
     let mut differ = Vec::new();
     for set in SETS {
@@ -108,7 +95,7 @@ fn python_vader() -> Option<PathBuf> {
 /// Scores every ground-truth text with the live Python package in one process and compares.
 #[test]
 fn compound_agrees_with_live_python() {
-    let (Some(dir), Some(_)) = (vader_dir(), python_vader()) else {
+    let (Some(dir), Some(_)) = (common::shared("data/sentiment/vader"), python_vader()) else {
         return;
     };
     const SCRIPT: &str = "import sys, json\n\

@@ -200,15 +200,43 @@ pub fn write_config(dir: &Path, toml: &str) -> PathBuf {
     path
 }
 
-/// Runs the binary with a clean FANWATCH_* environment.
-pub fn fanwatch(args: &[&str]) -> Output {
+/// The binary, to be run with a clean FANWATCH_* environment.
+pub fn fanwatch_command() -> Command {
     let mut cmd = Command::new(FANWATCH);
     for (k, _) in std::env::vars() {
         if k.starts_with("FANWATCH_") {
             cmd.env_remove(k);
         }
     }
-    cmd.args(args).output().expect("run fanwatch")
+    cmd
+}
+
+/// Runs the binary with a clean FANWATCH_* environment.
+pub fn fanwatch(args: &[&str]) -> Output {
+    fanwatch_command()
+        .args(args)
+        .output()
+        .expect("run fanwatch")
+}
+
+/// `rel` inside the shared test data (../shared beside the repo, or $FANWATCH_SHARED_DIR),
+/// read in place. Missing, it is a failure when FANWATCH_REQUIRE_SHARED=1 (CI) and otherwise
+/// a note and `None`, so the suite skips on a machine without it.
+pub fn shared(rel: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("FANWATCH_SHARED_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"))
+        .join(rel);
+    if path.exists() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var("FANWATCH_REQUIRE_SHARED").map_or(true, |v| v != "1"),
+        "{} missing but FANWATCH_REQUIRE_SHARED=1",
+        path.display()
+    );
+    eprintln!("NOTE: {} not found; skipped", path.display());
+    None
 }
 
 pub fn stdout(o: &Output) -> String {
