@@ -174,10 +174,10 @@ fn lexicon_matches_the_reference_file() {
             continue;
         }
         checked += 1;
-        if vader::lexicon_valence(word) != Some(valence) {
+        if vader::word_valence(word) != Some(valence) {
             differ.push(format!(
                 "{word}: ours {:?} reference {valence}",
-                vader::lexicon_valence(word)
+                vader::word_valence(word)
             ));
         }
     }

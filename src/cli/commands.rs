@@ -16,7 +16,7 @@ use crate::domain::MentionId;
 use crate::metrics::Metrics;
 use crate::pipeline::mention_text;
 use crate::pipeline::{PollOutcome, PollStatus};
-use crate::scoring::{Lang, LangChoice, MentionScorer, Scorer};
+use crate::scoring::{LangChoice, MentionScorer, Scorer};
 use crate::storage::ScoreUpdate;
 use crate::storage::{MentionFilter, Store};
 
@@ -63,10 +63,7 @@ async fn rescore(config_flag: Option<PathBuf>, since: Option<String>) -> Result<
         .map(|s| parse_since(&s, Utc::now()))
         .transpose()
         .map_err(CliError::Usage)?;
-    let scorer = std::sync::Arc::new(
-        MentionScorer::new(&config)
-            .map_err(|e| CliError::Usage(format!("scoring.et_lexicon_path: {e}")))?,
-    );
+    let scorer = std::sync::Arc::new(MentionScorer::new(&config)?);
     let store = open(&config).await?;
     let mut after = 0i64;
     let mut total = 0usize;
@@ -111,11 +108,6 @@ fn load_optional(flag: Option<PathBuf>) -> Result<Option<Config>, CliError> {
     Ok(Some(config::load_file(&path)?))
 }
 
-fn scorer(config: &crate::config::ScoringConfig, languages: &[Lang]) -> Result<Scorer, CliError> {
-    Scorer::new(languages, config.et_lexicon_path.as_deref())
-        .map_err(|e| CliError::Usage(format!("scoring.et_lexicon_path: {e}")))
-}
-
 fn score(
     config_flag: Option<PathBuf>,
     lang: LangChoice,
@@ -125,7 +117,7 @@ fn score(
 ) -> Result<(), CliError> {
     let config = load_optional(config_flag)?;
     let scoring = config.map(|c| c.scoring).unwrap_or_default();
-    let scorer = scorer(&scoring, &scoring.languages)?;
+    let scorer = Scorer::new(&scoring.languages, scoring.et_lexicon_path.as_deref())?;
     let options = super::score::ScoreOptions {
         lang,
         format,

@@ -139,6 +139,13 @@ impl CliError {
     }
 }
 
+/// A lexicon that does not load is a configuration error of the key that names it.
+impl From<crate::scoring::LexiconError> for CliError {
+    fn from(e: crate::scoring::LexiconError) -> Self {
+        CliError::Usage(format!("scoring.et_lexicon_path: {e}"))
+    }
+}
+
 impl From<crate::storage::StorageError> for CliError {
     fn from(e: crate::storage::StorageError) -> Self {
         CliError::Runtime(e.into())

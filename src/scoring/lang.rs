@@ -100,36 +100,21 @@ impl FromStr for LangChoice {
     }
 }
 
-/// Languages the detector also knows so that texts in them are not mistaken for a watched one.
-const DECOYS: &[Language] = &[
-    Language::Finnish,
-    Language::Latvian,
-    Language::Lithuanian,
-    Language::Russian,
-    Language::German,
-    Language::Swedish,
-    Language::French,
-    Language::Spanish,
-    Language::Polish,
-    Language::Dutch,
-    Language::Italian,
-    Language::Portuguese,
-];
-
-/// The same decoys for whatlang.
-const WHATLANG_DECOYS: &[whatlang::Lang] = &[
-    whatlang::Lang::Fin,
-    whatlang::Lang::Lav,
-    whatlang::Lang::Lit,
-    whatlang::Lang::Rus,
-    whatlang::Lang::Deu,
-    whatlang::Lang::Swe,
-    whatlang::Lang::Fra,
-    whatlang::Lang::Spa,
-    whatlang::Lang::Pol,
-    whatlang::Lang::Nld,
-    whatlang::Lang::Ita,
-    whatlang::Lang::Por,
+/// Languages the detectors also know so that texts in them are not mistaken for a watched
+/// one, as lingua and whatlang name them.
+const DECOYS: &[(Language, whatlang::Lang)] = &[
+    (Language::Finnish, whatlang::Lang::Fin),
+    (Language::Latvian, whatlang::Lang::Lav),
+    (Language::Lithuanian, whatlang::Lang::Lit),
+    (Language::Russian, whatlang::Lang::Rus),
+    (Language::German, whatlang::Lang::Deu),
+    (Language::Swedish, whatlang::Lang::Swe),
+    (Language::French, whatlang::Lang::Fra),
+    (Language::Spanish, whatlang::Lang::Spa),
+    (Language::Polish, whatlang::Lang::Pol),
+    (Language::Dutch, whatlang::Lang::Nld),
+    (Language::Italian, whatlang::Lang::Ita),
+    (Language::Portuguese, whatlang::Lang::Por),
 ];
 
 /// whatlang's answer is taken when it names a watched language at least this confidently
@@ -163,10 +148,10 @@ impl LangDetector {
         }
         watched.dedup();
         let mut languages: Vec<Language> = watched.iter().map(|l| l.lingua()).collect();
-        languages.extend_from_slice(DECOYS);
+        languages.extend(DECOYS.iter().map(|(l, _)| *l));
         let detector = LanguageDetectorBuilder::from_languages(&languages).build();
         let mut allow: Vec<whatlang::Lang> = watched.iter().map(|l| l.whatlang()).collect();
-        allow.extend_from_slice(WHATLANG_DECOYS);
+        allow.extend(DECOYS.iter().map(|(_, w)| *w));
         let fast = whatlang::Detector::with_allowlist(allow);
         LangDetector {
             watched,

@@ -110,6 +110,17 @@ pub struct Scored {
 }
 
 impl Scored {
+    /// A text in a language not watched: stored as `und`, without sentiment or intents.
+    pub fn unscored() -> Scored {
+        Scored {
+            lang: None,
+            sentiment: None,
+            label: None,
+            intents: Vec::new(),
+            explanation: Vec::new(),
+        }
+    }
+
     /// The language code as stored: "en", "et", or "und".
     pub fn lang_code(&self) -> &'static str {
         self.lang.map_or(Lang::UNDETERMINED, Lang::as_str)
@@ -165,13 +176,7 @@ impl Scorer {
             };
         }
         let Some(lang) = fixed.or_else(|| self.detector.detect(text, hint)) else {
-            return Scored {
-                lang: None,
-                sentiment: None,
-                label: None,
-                intents: Vec::new(),
-                explanation: Vec::new(),
-            };
+            return Scored::unscored();
         };
         let mut explanation = Vec::new();
         let sentiment = match lang {
@@ -233,9 +238,9 @@ impl MentionScorer {
         hint: Option<&str>,
         brands: impl IntoIterator<Item = &'b str>,
     ) -> Scored {
-        let scored = self.scorer.score(text, LangChoice::Auto, hint, false);
-        let Some(lang) = scored.lang else {
-            return scored;
+        // Language first: a text no brand watches in its language is not scored at all.
+        let Some(lang) = self.scorer.detector.detect(text, hint) else {
+            return Scored::unscored();
         };
         let mut brands = brands.into_iter().peekable();
         let watched = brands.peek().is_none()
@@ -246,15 +251,10 @@ impl MentionScorer {
                     .contains(&lang)
             });
         if watched {
-            scored
+            self.scorer
+                .score(text, LangChoice::Fixed(lang), hint, false)
         } else {
-            Scored {
-                lang: None,
-                sentiment: None,
-                label: None,
-                intents: Vec::new(),
-                explanation: Vec::new(),
-            }
+            Scored::unscored()
         }
     }
 }

@@ -218,15 +218,10 @@ static LEXICONS: LazyLock<Lexicons> = LazyLock::new(|| {
     }
 });
 
-/// The reference lexicon's valence of a lowercase token (words and emoticons such as ":)").
-pub(super) fn word_valence(token: &str) -> Option<f64> {
+/// The valence this implementation uses for a lowercase word or emoticon such as ":)" (the
+/// crate's lexicon with the patches above), as the reference's `vader_lexicon.txt` has it.
+pub fn word_valence(token: &str) -> Option<f64> {
     LEXICONS.words.get(token).copied()
-}
-
-/// The valence this implementation uses for a lowercase word or emoticon (the crate's
-/// lexicon with the patches above), for comparison with the reference's `vader_lexicon.txt`.
-pub fn lexicon_valence(token: &str) -> Option<f64> {
-    word_valence(token)
 }
 
 /// The reference's English description of an emoji code point ("smiling face with ...").
