@@ -241,21 +241,32 @@ impl Store {
 
     /// Mentions, newest first.
     pub async fn mentions(&self, filter: &MentionFilter) -> Result<Vec<MentionRow>, StorageError> {
-        const SQL: &str = "SELECT m.id, m.source, m.platform, m.url, m.title, m.text, a.handle, \
+        // Mentions and their intents are read with the same filter ($1 brand, $2 since,
+        // $3 source).
+        macro_rules! filtered {
+            ($select:literal, $order:literal) => {
+                concat!(
+                    $select,
+                    " WHERE ($1 IS NULL OR m.id IN (SELECT mention_id FROM mention_brands WHERE brand = $1)) \
+                     AND ($2 IS NULL OR COALESCE(m.published_at, m.fetched_at) >= $2) \
+                     AND ($3 IS NULL OR m.source = $3) ORDER BY ",
+                    $order
+                )
+            };
+        }
+        const SQL: &str = filtered!(
+            "SELECT m.id, m.source, m.platform, m.url, m.title, m.text, a.handle, \
              a.display_name, a.followers, m.published_at, m.fetched_at, m.likes, m.reposts, m.replies, \
              m.points, m.rating, m.lang, m.label, m.compound, mb.brand, mb.matched_text \
              FROM mentions m JOIN mention_brands mb ON mb.mention_id = m.id \
-             LEFT JOIN authors a ON a.id = m.author_id \
-             WHERE ($1 IS NULL OR m.id IN (SELECT mention_id FROM mention_brands WHERE brand = $1)) \
-             AND ($2 IS NULL OR COALESCE(m.published_at, m.fetched_at) >= $2) \
-             AND ($3 IS NULL OR m.source = $3) \
-             ORDER BY COALESCE(m.published_at, m.fetched_at) DESC, m.id DESC, mb.brand";
-        const INTENTS: &str = "SELECT mi.mention_id, mi.kind, mi.cue FROM mention_intents mi \
-             JOIN mentions m ON m.id = mi.mention_id \
-             WHERE ($1 IS NULL OR m.id IN (SELECT mention_id FROM mention_brands WHERE brand = $1)) \
-             AND ($2 IS NULL OR COALESCE(m.published_at, m.fetched_at) >= $2) \
-             AND ($3 IS NULL OR m.source = $3) \
-             ORDER BY mi.mention_id, mi.kind";
+             LEFT JOIN authors a ON a.id = m.author_id",
+            "COALESCE(m.published_at, m.fetched_at) DESC, m.id DESC, mb.brand"
+        );
+        const INTENTS: &str = filtered!(
+            "SELECT mi.mention_id, mi.kind, mi.cue FROM mention_intents mi \
+             JOIN mentions m ON m.id = mi.mention_id",
+            "mi.mention_id, mi.kind"
+        );
         let (rows, intent_rows): (Vec<MentionBrandRow>, Vec<(i64, String, String)>) = with_pool!(self, pool => {
             let rows = sqlx::query_as(SQL)
                 .bind(filter.brand.as_deref())

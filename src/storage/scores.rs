@@ -16,13 +16,16 @@ pub struct RescoreRow {
     pub title: Option<String>,
     pub text: String,
     pub lang_hint: Option<String>,
-    /// The brands it matched, separated by U+001F (for per-brand languages).
+    /// The brands it matched, separated by `BRAND_SEPARATOR` (for per-brand languages).
     pub brands: String,
 }
 
+/// U+001F (unit separator): a control character no brand name in a config file holds.
+const BRAND_SEPARATOR: char = '\u{1f}';
+
 impl RescoreRow {
     pub fn brand_names(&self) -> impl Iterator<Item = &str> {
-        self.brands.split('\u{1f}').filter(|b| !b.is_empty())
+        self.brands.split(BRAND_SEPARATOR).filter(|b| !b.is_empty())
     }
 }
 
@@ -42,37 +45,21 @@ impl Store {
         since: Option<DateTime<Utc>>,
         limit: u32,
     ) -> Result<Vec<RescoreRow>, StorageError> {
-        // The one difference between the backends: how a list is aggregated.
-        macro_rules! sql {
-            ($agg:literal) => {
-                concat!(
-                    "SELECT m.id, m.title, m.text, m.lang_hint, COALESCE((SELECT ",
-                    $agg,
-                    " FROM mention_brands mb WHERE mb.mention_id = m.id), '') AS brands \
-                     FROM mentions m WHERE m.id > $1 \
-                     AND ($2 IS NULL OR COALESCE(m.published_at, m.fetched_at) >= $2) \
-                     ORDER BY m.id LIMIT $3"
-                )
-            };
-        }
-        let rows = match &self.pool {
-            super::Pool::Sqlite(pool) => {
-                sqlx::query_as(sql!("group_concat(mb.brand, char(31))"))
-                    .bind(after)
-                    .bind(since)
-                    .bind(i64::from(limit))
-                    .fetch_all(pool)
-                    .await?
-            }
-            super::Pool::Postgres(pool) => {
-                sqlx::query_as(sql!("string_agg(mb.brand, chr(31))"))
-                    .bind(after)
-                    .bind(since)
-                    .bind(i64::from(limit))
-                    .fetch_all(pool)
-                    .await?
-            }
-        };
+        // string_agg is in both PostgreSQL and SQLite (3.44+, bundled by sqlx); the
+        // separator is bound so no backend-specific character function is needed.
+        const SQL: &str = "SELECT m.id, m.title, m.text, m.lang_hint, \
+             COALESCE((SELECT string_agg(mb.brand, $4) FROM mention_brands mb \
+             WHERE mb.mention_id = m.id), '') AS brands \
+             FROM mentions m WHERE m.id > $1 \
+             AND ($2 IS NULL OR COALESCE(m.published_at, m.fetched_at) >= $2) \
+             ORDER BY m.id LIMIT $3";
+        let rows = with_pool!(self, pool => sqlx::query_as(SQL)
+            .bind(after)
+            .bind(since)
+            .bind(i64::from(limit))
+            .bind(BRAND_SEPARATOR.to_string())
+            .fetch_all(pool)
+            .await)?;
         Ok(rows)
     }
 
