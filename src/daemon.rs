@@ -10,14 +10,14 @@ use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, CronSchedule};
-use crate::fetch::HttpClient;
+use crate::fetch::{HttpClient, Politeness};
 use crate::matching::Matcher;
 use crate::metrics::Metrics;
 use crate::pipeline::{Backoff, Pipeline, PollOutcome, PollStatus};
 use crate::scoring::MentionScorer;
 use crate::sources::{self, PollContext, Source, SourceCursor};
-use crate::storage::SourceStatus;
 use crate::storage::Store;
+use crate::storage::{SourceState, SourceStatus};
 
 /// How long shutdown waits for in-flight work before exiting anyway. Every write is one
 /// transaction, so stopping later than this would lose nothing either; it only bounds the wait.
@@ -41,18 +41,25 @@ impl Poller {
         let http = HttpClient::new(
             config.poll.timeout_secs.duration(),
             config.poll.max_body_bytes,
+            Politeness {
+                per_host_concurrency: config.poll.per_host_concurrency,
+                per_host_requests: config.poll.per_host_requests_per_cycle,
+                retries: config.poll.retries,
+                ..Politeness::default()
+            },
         )?;
         let matcher = Matcher::new(&config.brands)?;
         let scorer = MentionScorer::new(config)?;
         let sources: Vec<Arc<dyn Source>> = config
             .enabled_sources()
-            .filter_map(sources::build)
-            .collect();
+            .map(|s| sources::build(s, &config.brands))
+            .collect::<Result<_, _>>()?;
         let names: Vec<(&str, &str)> = sources
             .iter()
             .map(|s| (s.name().as_str(), s.kind().as_str()))
             .collect();
         store.register_sources(&names).await?;
+        store.retry_misconfigured().await?;
         Ok(Self {
             pipeline: Pipeline {
                 store,
@@ -66,6 +73,7 @@ impl Poller {
                     base: config.poll.backoff_base_secs.duration(),
                     max: config.poll.backoff_max_secs.duration(),
                 },
+                down_after: config.poll.down_after_secs.duration(),
                 metrics,
             },
             sources,
@@ -86,6 +94,7 @@ impl Poller {
     ) -> anyhow::Result<Vec<PollOutcome>> {
         let started = Instant::now();
         let now = Utc::now();
+        self.pipeline.ctx.http.begin_cycle();
         // One read of every source's state per cycle, rather than one per poll.
         let mut cursors: HashMap<String, SourceStatus> = self
             .pipeline
@@ -95,7 +104,7 @@ impl Poller {
             .into_iter()
             .map(|st| (st.name.clone(), st))
             .collect();
-        let selected: Vec<(Arc<dyn Source>, SourceCursor)> = self
+        let selected: Vec<(Arc<dyn Source>, SourceCursor, SourceState)> = self
             .sources
             .iter()
             .filter(|s| only.is_none_or(|name| s.name().as_str() == name))
@@ -104,24 +113,34 @@ impl Poller {
                 if only_due && status.as_ref().is_some_and(|st| !st.is_due(now)) {
                     return None;
                 }
-                Some((s.clone(), status.map(|st| st.cursor()).unwrap_or_default()))
+                let previous = status
+                    .as_ref()
+                    .map_or(SourceState::Pending, SourceStatus::state);
+                Some((
+                    s.clone(),
+                    status.map(|st| st.cursor()).unwrap_or_default(),
+                    previous,
+                ))
             })
             .collect();
         let outcomes: Vec<PollOutcome> = futures::stream::iter(selected)
-            .map(|(source, cursor)| {
+            .map(|(source, cursor, previous)| {
                 let pipeline = self.pipeline.clone();
                 // Each poll runs as its own task so parsing and storing spread over all cores.
                 async move {
                     let name = source.name().clone();
-                    tokio::spawn(
-                        async move { pipeline.poll_source(source.as_ref(), &cursor).await },
-                    )
+                    tokio::spawn(async move {
+                        pipeline
+                            .poll_source(source.as_ref(), &cursor, previous)
+                            .await
+                    })
                     .await
                     .unwrap_or_else(|e| PollOutcome {
                         source: name,
                         status: PollStatus::Failed {
                             error: format!("poll task failed: {e}"),
                             consecutive_errors: 0,
+                            state: SourceState::Failing,
                         },
                     })
                 }

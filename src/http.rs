@@ -8,7 +8,7 @@ use axum::routing::get;
 use serde::Serialize;
 
 use crate::metrics::Metrics;
-use crate::storage::Store;
+use crate::storage::{SourceState, Store};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -35,7 +35,8 @@ struct Health {
 struct SourceHealth {
     name: String,
     kind: String,
-    state: &'static str,
+    state: SourceState,
+    state_since: Option<chrono::DateTime<chrono::Utc>>,
     consecutive_errors: i64,
     last_error: Option<String>,
     last_success_at: Option<chrono::DateTime<chrono::Utc>>,
@@ -52,13 +53,8 @@ async fn healthz(State(state): State<AppState>) -> Response {
     let sources: Vec<SourceHealth> = sources
         .into_iter()
         .map(|s| SourceHealth {
-            state: if s.consecutive_errors > 0 {
-                "failing"
-            } else if s.last_success_at.is_some() {
-                "ok"
-            } else {
-                "pending"
-            },
+            state: s.state(),
+            state_since: s.state_since,
             name: s.name,
             kind: s.kind,
             consecutive_errors: s.consecutive_errors,
@@ -70,7 +66,7 @@ async fn healthz(State(state): State<AppState>) -> Response {
     let db_ok = database == "ok";
     let status = if !db_ok {
         "down"
-    } else if sources.iter().any(|s| s.consecutive_errors > 0) {
+    } else if sources.iter().any(|s| !s.state.is_healthy()) {
         "degraded"
     } else {
         "ok"

@@ -6,14 +6,22 @@ use std::time::Duration;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 use crate::pipeline::PollStatus;
+use crate::storage::SourceState;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct SourceLabels {
     source: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StateLabels {
+    source: String,
+    state: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -31,6 +39,8 @@ pub struct Metrics {
     mentions: Family<SourceLabels, Counter>,
     cycles: Counter,
     cycle_seconds: Histogram,
+    states: Family<StateLabels, Gauge>,
+    down_events: Family<SourceLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -47,6 +57,18 @@ impl Metrics {
         let mentions = Family::<SourceLabels, Counter>::default();
         let cycles = Counter::default();
         let cycle_seconds = Histogram::new(exponential_buckets(0.05, 2.0, 14));
+        let states = Family::<StateLabels, Gauge>::default();
+        let down_events = Family::<SourceLabels, Counter>::default();
+        registry.register(
+            "fanwatch_source_state",
+            "1 for the state each source is in (ok, failing, misconfigured, down), 0 for the others",
+            states.clone(),
+        );
+        registry.register(
+            "fanwatch_source_down",
+            "Times a source was reported down (failing longer than poll.down_after_secs)",
+            down_events.clone(),
+        );
         registry.register(
             "fanwatch_source_polls",
             "Source polls by outcome (stored, not_modified, failed, cancelled)",
@@ -79,7 +101,34 @@ impl Metrics {
             mentions,
             cycles,
             cycle_seconds,
+            states,
+            down_events,
         }
+    }
+
+    /// Records the state a source is now in (one gauge per state, the current one at 1).
+    pub fn set_source_state(&self, source: &str, state: SourceState) {
+        for s in [
+            SourceState::Ok,
+            SourceState::Failing,
+            SourceState::Misconfigured,
+            SourceState::Down,
+        ] {
+            self.states
+                .get_or_create(&StateLabels {
+                    source: source.to_owned(),
+                    state: s.as_str(),
+                })
+                .set(i64::from(s == state));
+        }
+    }
+
+    pub fn source_went_down(&self, source: &str) {
+        self.down_events
+            .get_or_create(&SourceLabels {
+                source: source.to_owned(),
+            })
+            .inc();
     }
 
     pub fn observe_poll(&self, source: &str, status: &PollStatus, _elapsed: Duration) {
@@ -102,6 +151,7 @@ impl Metrics {
                 "failed"
             }
             PollStatus::Cancelled => "cancelled",
+            PollStatus::Deferred { .. } => "deferred",
         };
         self.polls
             .get_or_create(&PollLabels {
@@ -150,6 +200,7 @@ mod tests {
             &PollStatus::Failed {
                 error: "x".into(),
                 consecutive_errors: 1,
+                state: SourceState::Failing,
             },
             Duration::ZERO,
         );

@@ -13,7 +13,7 @@ use crate::matching::Matcher;
 use crate::metrics::Metrics;
 use crate::scoring::MentionScorer;
 use crate::sources::{PollContext, PollResult, RawItem, Source, SourceCursor, SourceError};
-use crate::storage::{NewMention, PollFailure, StorageError, Store, StoreReport};
+use crate::storage::{NewMention, PollFailure, SourceState, StorageError, Store, StoreReport};
 
 /// How one source's poll ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,9 +27,16 @@ pub enum PollStatus {
     Failed {
         error: String,
         consecutive_errors: i64,
+        /// Failing, down or misconfigured.
+        state: SourceState,
     },
     /// Shutdown interrupted the fetch; nothing was written.
     Cancelled,
+    /// Not polled this time, through no fault of the source: its host's request budget for
+    /// the cycle was spent, or the host asked everyone to wait. Tried again next cycle.
+    Deferred {
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,22 +77,36 @@ pub struct Pipeline {
     pub cpu: Arc<tokio::sync::Semaphore>,
     pub ctx: PollContext,
     pub backoff: Backoff,
+    /// A source failing this long is reported down.
+    pub down_after: Duration,
     pub metrics: Metrics,
 }
 
 impl Pipeline {
     #[tracing::instrument(skip_all, fields(source = %source.name(), kind = source.kind().as_str()))]
     /// Polls one source from `cursor`. A 304 is returned, not written: the cycle records all
-    /// unchanged sources at once.
-    pub async fn poll_source(&self, source: &dyn Source, cursor: &SourceCursor) -> PollOutcome {
+    /// unchanged sources at once. `previous` is the source's state before this poll, so
+    /// changes (down, misconfigured, recovered) are reported once.
+    pub async fn poll_source(
+        &self,
+        source: &dyn Source,
+        cursor: &SourceCursor,
+        previous: SourceState,
+    ) -> PollOutcome {
         let started = std::time::Instant::now();
         let status = match self.try_poll(source, cursor).await {
             Ok(status) => status,
             Err(PollError::Cancelled) => PollStatus::Cancelled,
+            Err(PollError::Source(SourceError::Fetch(
+                e @ (FetchError::BudgetSpent { .. } | FetchError::RateLimited { .. }),
+            ))) => PollStatus::Deferred {
+                reason: e.to_string(),
+            },
             Err(err) => self.fail(source.name(), err).await,
         };
-        self.metrics
-            .observe_poll(source.name().as_str(), &status, started.elapsed());
+        let name = source.name().as_str();
+        self.metrics.observe_poll(name, &status, started.elapsed());
+        self.report_state(name, previous, &status);
         match &status {
             PollStatus::Stored {
                 fetched,
@@ -102,14 +123,50 @@ impl Pipeline {
             PollStatus::Failed {
                 error,
                 consecutive_errors,
+                state,
             } => {
-                tracing::warn!(error = %error, consecutive_errors, "poll failed")
+                tracing::warn!(error = %error, consecutive_errors, state = state.as_str(), "poll failed")
             }
             PollStatus::Cancelled => tracing::info!("poll cancelled by shutdown"),
+            PollStatus::Deferred { reason } => tracing::info!(reason = %reason, "poll deferred"),
         }
         PollOutcome {
             source: source.name().clone(),
             status,
+        }
+    }
+
+    /// Logs and counts state changes: a source going down or becoming misconfigured is an
+    /// event a person must hear about (`event = "source_down"`), and so is its recovery.
+    fn report_state(&self, name: &str, previous: SourceState, status: &PollStatus) {
+        let now = match status {
+            PollStatus::Stored { .. } | PollStatus::NotModified => SourceState::Ok,
+            PollStatus::Failed { state, .. } => *state,
+            PollStatus::Cancelled | PollStatus::Deferred { .. } => return,
+        };
+        self.metrics.set_source_state(name, now);
+        if now == previous {
+            return;
+        }
+        match now {
+            SourceState::Down => {
+                self.metrics.source_went_down(name);
+                tracing::error!(
+                    event = "source_down",
+                    down_after_s = self.down_after.as_secs(),
+                    "source has been failing for too long; it is down"
+                );
+            }
+            SourceState::Misconfigured => tracing::error!(
+                event = "source_misconfigured",
+                "source refused our credentials or has none; fix its config or environment"
+            ),
+            SourceState::Ok if !previous.is_healthy() => tracing::info!(
+                event = "source_recovered",
+                previous = previous.as_str(),
+                "source recovered"
+            ),
+            _ => {}
         }
     }
 
@@ -156,28 +213,42 @@ impl Pipeline {
 
     async fn fail(&self, name: &SourceName, err: PollError) -> PollStatus {
         let error = err.to_string();
+        let misconfigured = err.is_misconfiguration();
         let retry_after = err.retry_after();
         let backoff = self.backoff;
         let now = Utc::now();
         let retry_at = move |errors: i64| -> DateTime<Utc> {
-            now + chrono::Duration::from_std(backoff.delay(errors, retry_after))
-                .unwrap_or(chrono::Duration::hours(6))
+            // Retrying a refused credential every minute helps nobody; once per back-off cap
+            // (and at every daemon start) notices a fix.
+            let delay = if misconfigured {
+                backoff.max
+            } else {
+                backoff.delay(errors, retry_after)
+            };
+            now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::hours(6))
         };
         let failure = PollFailure {
             error: &error,
             at: now,
             retry_at: &retry_at,
+            misconfigured,
+            down_after: chrono::Duration::from_std(self.down_after)
+                .unwrap_or(chrono::Duration::hours(6)),
         };
-        let consecutive_errors = match self.store.record_failure(name.as_str(), failure).await {
-            Ok(n) => n,
+        match self.store.record_failure(name.as_str(), failure).await {
+            Ok(record) => PollStatus::Failed {
+                error,
+                consecutive_errors: record.consecutive_errors,
+                state: record.state,
+            },
             Err(e) => {
                 tracing::error!(error = %e, "cannot record poll failure");
-                0
+                PollStatus::Failed {
+                    error,
+                    consecutive_errors: 0,
+                    state: SourceState::Failing,
+                }
             }
-        };
-        PollStatus::Failed {
-            error,
-            consecutive_errors,
         }
     }
 }
@@ -206,11 +277,13 @@ impl From<SourceError> for PollError {
 impl PollError {
     fn retry_after(&self) -> Option<Duration> {
         match self {
-            PollError::Source(SourceError::Fetch(FetchError::Status { retry_after, .. })) => {
-                *retry_after
-            }
+            PollError::Source(SourceError::Fetch(e)) => e.retry_after(),
             _ => None,
         }
+    }
+
+    fn is_misconfiguration(&self) -> bool {
+        matches!(self, PollError::Source(e) if e.is_misconfiguration())
     }
 }
 

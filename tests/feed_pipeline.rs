@@ -161,9 +161,11 @@ async fn failing_sources_are_isolated(backend: Backend) {
         .respond_with(ResponseTemplate::new(500).set_body_string("oops"))
         .mount(&server)
         .await;
+    // A 429 pauses its whole host, so it gets a server of its own here.
+    let limited = MockServer::start().await;
     Mock::given(path("/429"))
         .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "3600"))
-        .mount(&server)
+        .mount(&limited)
         .await;
     Mock::given(path("/truncated"))
         .respond_with(
@@ -203,7 +205,7 @@ async fn failing_sources_are_isolated(backend: Backend) {
         &db,
         &[
             ("s500", u("/500")),
-            ("s429", u("/429")),
+            ("s429", format!("{}/429", limited.uri())),
             ("good", u("/good")),
             ("truncated", u("/truncated")),
             ("html", u("/html")),
@@ -220,6 +222,7 @@ async fn failing_sources_are_isolated(backend: Backend) {
         PollStatus::Failed {
             error,
             consecutive_errors,
+            ..
         } => {
             assert!(error.contains(needle), "{n}: {error}");
             assert_eq!(*consecutive_errors, 1, "{n}");
@@ -286,9 +289,10 @@ async fn recovery_resets_the_error_count(backend: Backend) {
         return;
     };
     let server = MockServer::start().await;
+    // The first poll's request and its two quick retries all get 503.
     Mock::given(path("/feed"))
         .respond_with(ResponseTemplate::new(503))
-        .up_to_n_times(1)
+        .up_to_n_times(3)
         .mount(&server)
         .await;
     Mock::given(path("/feed"))

@@ -37,6 +37,13 @@ pub async fn dispatch(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Run => run(cli.config).await,
+        Command::Sources { format } => {
+            let (_, config) = load(cli.config)?;
+            let store = open(&config).await?;
+            let result = super::sources::run(&config, &store, format).await;
+            store.close().await;
+            result.map_err(CliError::Runtime)
+        }
         Command::Poll { once: _, source } => poll(cli.config, source).await,
         Command::Mentions {
             brand,
@@ -304,11 +311,15 @@ pub fn print_outcomes(out: &mut impl Write, outcomes: &[PollOutcome]) -> std::io
                 out,
                 "{name:width$}  not-modified  fetched=0 matched=0 new=0 duplicate=0"
             )?,
-            PollStatus::Failed { error, .. } => writeln!(
+            PollStatus::Failed { error, state, .. } => writeln!(
                 out,
-                "{name:width$}  error         fetched=0 matched=0 new=0 duplicate=0 error={error:?}"
+                "{name:width$}  error         fetched=0 matched=0 new=0 duplicate=0 state={state} error={error:?}"
             )?,
             PollStatus::Cancelled => writeln!(out, "{name:width$}  cancelled")?,
+            PollStatus::Deferred { reason } => writeln!(
+                out,
+                "{name:width$}  deferred      fetched=0 matched=0 new=0 duplicate=0 reason={reason:?}"
+            )?,
         }
     }
     Ok(())

@@ -4,6 +4,7 @@
 mod commands;
 mod output;
 mod score;
+mod sources;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -58,6 +59,12 @@ pub enum Command {
         /// Poll only this source.
         #[arg(long, value_name = "NAME")]
         source: Option<String>,
+    },
+    /// List every source with its kind, state (pending, ok, failing, misconfigured, down),
+    /// last and next poll, items fetched, mentions stored and errors.
+    Sources {
+        #[arg(long, value_enum, default_value = "table")]
+        format: OutputFormat,
     },
     /// List stored mentions, newest first.
     Mentions {

@@ -36,6 +36,11 @@ struct MentionJson<'a> {
     points: Option<i64>,
     /// Review stars (1-5) where the source has them, next to the sentiment.
     rating: Option<i64>,
+    views: Option<i64>,
+    /// Subscribers of the subreddit or community it was posted in.
+    audience: Option<i64>,
+    community: Option<&'a str>,
+    app_version: Option<&'a str>,
     lang: Option<&'a str>,
     label: Option<&'a str>,
     compound: Option<f64>,
@@ -81,6 +86,10 @@ fn to_json(m: &MentionRow) -> MentionJson<'_> {
         replies: m.replies,
         points: m.points,
         rating: m.rating,
+        views: m.views,
+        audience: m.audience,
+        community: m.community.as_deref(),
+        app_version: m.app_version.as_deref(),
         lang: m.lang.as_deref(),
         label: m.label.as_deref(),
         compound: m.compound,
@@ -144,6 +153,14 @@ pub fn write_mentions(
                 "label",
                 "compound",
                 "intents",
+                "followers",
+                "likes",
+                "reposts",
+                "replies",
+                "points",
+                "views",
+                "audience",
+                "community",
             ])?;
             for m in rows {
                 let brands: Vec<&str> = m.brands.iter().map(|(b, _)| b.as_str()).collect();
@@ -157,11 +174,19 @@ pub fn write_mentions(
                     m.url.clone().unwrap_or_default(),
                     m.title.clone().unwrap_or_default(),
                     m.text.clone(),
-                    m.rating.map(|r| r.to_string()).unwrap_or_default(),
+                    opt(m.rating),
                     m.lang.clone().unwrap_or_default(),
                     m.label.clone().unwrap_or_default(),
                     m.compound.map(|c| c.to_string()).unwrap_or_default(),
                     intent_kinds(m),
+                    opt(m.followers),
+                    opt(m.likes),
+                    opt(m.reposts),
+                    opt(m.replies),
+                    opt(m.points),
+                    opt(m.views),
+                    opt(m.audience),
+                    m.community.clone().unwrap_or_default(),
                 ])?;
             }
             w.flush()?;
@@ -169,6 +194,10 @@ pub fn write_mentions(
         OutputFormat::Table => write_table(out, rows)?,
     }
     Ok(())
+}
+
+fn opt(n: Option<i64>) -> String {
+    n.map(|n| n.to_string()).unwrap_or_default()
 }
 
 fn one_line(s: &str, max: usize) -> String {

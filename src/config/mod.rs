@@ -4,10 +4,12 @@
 
 mod error;
 mod load;
+mod sources;
 mod types;
 
 pub use error::ConfigError;
 pub use load::{load_file, load_str};
+pub use sources::{SourceConfig, SourceKind};
 pub use types::{CronSchedule, DatabaseUrl, HttpUrl, RegexPattern, Seconds};
 
 use std::collections::HashSet;
@@ -16,7 +18,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use crate::domain::{BrandName, SourceName};
+use crate::domain::BrandName;
 use crate::scoring::Lang;
 
 /// The environment variable that names the config file when `--config` is not given.
@@ -122,6 +124,31 @@ pub struct PollConfig {
     /// Back-off never exceeds this, so a failing source is still retried.
     #[serde(default = "Seconds::six_hours")]
     pub backoff_max_secs: Seconds,
+    /// A source failing for this long is reported as down (log, metric, `source_down` state).
+    #[serde(default = "Seconds::six_hours")]
+    pub down_after_secs: Seconds,
+    /// Requests in flight to one host at a time, across all sources.
+    #[serde(default = "default_per_host_concurrency")]
+    pub per_host_concurrency: usize,
+    /// Requests one host gets per cycle, across all sources; paging stops when it is spent.
+    #[serde(default = "default_per_host_requests")]
+    pub per_host_requests_per_cycle: u32,
+    /// Quick retries of one request after 429/5xx or a network error, before the source's
+    /// own back-off takes over.
+    #[serde(default = "default_retries")]
+    pub retries: u32,
+}
+
+fn default_per_host_concurrency() -> usize {
+    4
+}
+
+fn default_per_host_requests() -> u32 {
+    600
+}
+
+fn default_retries() -> u32 {
+    2
 }
 
 impl Default for PollConfig {
@@ -134,6 +161,10 @@ impl Default for PollConfig {
             max_body_bytes: default_max_body_bytes(),
             backoff_base_secs: Seconds::sixty(),
             backoff_max_secs: Seconds::six_hours(),
+            down_after_secs: Seconds::six_hours(),
+            per_host_concurrency: default_per_host_concurrency(),
+            per_host_requests_per_cycle: default_per_host_requests(),
+            retries: default_retries(),
         }
     }
 }
@@ -192,34 +223,6 @@ pub struct BrandConfig {
     pub languages: Vec<Lang>,
 }
 
-/// The kinds of source fanwatch can poll.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SourceKind {
-    /// RSS 0.9x/1.0/2.0, Atom or JSON Feed.
-    Feed,
-}
-
-impl SourceKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SourceKind::Feed => "feed",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SourceConfig {
-    pub name: SourceName,
-    pub kind: SourceKind,
-    /// The feed's address (kind = "feed").
-    pub url: Option<HttpUrl>,
-    /// Set to false to keep a source in the file without polling it.
-    #[serde(default = "default_true")]
-    pub enabled: bool,
-}
-
 impl Config {
     /// Cross-field rules that a single field's type cannot express.
     fn validate(&self) -> Result<(), (Vec<load::PathSeg>, String)> {
@@ -234,6 +237,27 @@ impl Config {
             return Err((
                 vec![Key("poll".into()), Key("backoff_base_secs".into())],
                 "must not be larger than poll.backoff_max_secs".into(),
+            ));
+        }
+        if self.poll.per_host_concurrency == 0 || self.poll.per_host_concurrency > 256 {
+            return Err((
+                vec![Key("poll".into()), Key("per_host_concurrency".into())],
+                "must be between 1 and 256".into(),
+            ));
+        }
+        if self.poll.per_host_requests_per_cycle == 0 {
+            return Err((
+                vec![
+                    Key("poll".into()),
+                    Key("per_host_requests_per_cycle".into()),
+                ],
+                "must be at least 1".into(),
+            ));
+        }
+        if self.poll.retries > 10 {
+            return Err((
+                vec![Key("poll".into()), Key("retries".into())],
+                "must be at most 10".into(),
             ));
         }
         if self.database.max_connections == 0 {
@@ -289,12 +313,7 @@ impl Config {
                     format!("duplicate source name {:?}", source.name.as_str()),
                 ));
             }
-            match source.kind {
-                SourceKind::Feed if source.url.is_none() => {
-                    return Err((at("url"), "a feed source needs `url`".into()));
-                }
-                SourceKind::Feed => {}
-            }
+            source.validate().map_err(|(key, msg)| (at(key), msg))?;
         }
         Ok(())
     }

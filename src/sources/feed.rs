@@ -171,6 +171,8 @@ fn item_of(
         published_at,
         engagement: Engagement::default(),
         lang_hint: entry.language.or(feed_lang.map(str::to_owned)),
+        community: None,
+        app_version: None,
     })
 }
 

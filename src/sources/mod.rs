@@ -1,7 +1,9 @@
 //! Connectors. Each kind of source lives in its own file behind the one `Source` trait and
 //! turns whatever its origin speaks into `RawItem`s.
 
+pub mod api;
 mod feed;
+pub mod paging;
 mod xml_prep;
 
 use std::sync::Arc;
@@ -10,7 +12,7 @@ use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{SourceConfig, SourceKind};
+use crate::config::{BrandConfig, SourceConfig, SourceKind};
 use crate::domain::{Count, ExternalId, Handle, Platform, SourceName};
 use crate::fetch::{FetchError, HttpClient, Validators};
 
@@ -33,8 +35,13 @@ pub struct Engagement {
     pub reposts: Option<Count>,
     pub replies: Option<Count>,
     pub points: Option<Count>,
+    /// Views or plays, where shown (YouTube).
+    pub views: Option<Count>,
     /// Review star rating, 1-5.
     pub rating: Option<u8>,
+    /// Size of the community the item was posted in (subreddit or Lemmy community
+    /// subscribers): the audience beyond the author's own followers.
+    pub audience: Option<Count>,
 }
 
 /// One post, review or article as fetched, before brand matching.
@@ -51,6 +58,11 @@ pub struct RawItem {
     pub engagement: Engagement,
     /// Language the origin declares, e.g. "et" or "en-US".
     pub lang_hint: Option<String>,
+    /// Where on the platform it was posted: subreddit, Lemmy community, Mastodon instance,
+    /// YouTube video, App Store country.
+    pub community: Option<String>,
+    /// App Store reviews: the app version reviewed.
+    pub app_version: Option<String>,
 }
 
 /// What a source remembers between polls.
@@ -77,6 +89,24 @@ pub enum SourceError {
     Fetch(#[from] FetchError),
     #[error("cannot parse response: {0}")]
     Parse(String),
+    /// Credentials missing, refused (401/403) or the configured target does not exist: retrying
+    /// will not help until someone changes the config or the environment.
+    #[error("misconfigured: {0}")]
+    Misconfigured(String),
+}
+
+impl SourceError {
+    /// Whether this failure needs a person rather than a retry.
+    pub fn is_misconfiguration(&self) -> bool {
+        matches!(
+            self,
+            SourceError::Misconfigured(_)
+                | SourceError::Fetch(FetchError::Status {
+                    status: 401 | 403,
+                    ..
+                })
+        )
+    }
 }
 
 /// Shared by every poll of a cycle.
@@ -99,12 +129,68 @@ pub trait Source: Send + Sync {
 }
 
 /// Builds the connector a config entry describes. Config validation guarantees the fields
-/// each kind needs, so this cannot fail.
-pub fn build(config: &SourceConfig) -> Option<Arc<dyn Source>> {
-    match config.kind {
-        SourceKind::Feed => config
-            .url
-            .clone()
-            .map(|url| Arc::new(FeedSource::new(config.name.clone(), url)) as Arc<dyn Source>),
+/// each kind needs, so this only fails on what validation cannot see (e.g. a base URL that
+/// cannot take a path).
+pub fn build(config: &SourceConfig, brands: &[BrandConfig]) -> Result<Arc<dyn Source>, BuildError> {
+    let source: Arc<dyn Source> = match config.kind {
+        SourceKind::Feed => {
+            let url = config
+                .url
+                .clone()
+                .ok_or_else(|| BuildError::new(config, "a feed source needs `url`"))?;
+            Arc::new(FeedSource::new(config.name.clone(), url))
+        }
+        other => {
+            let _ = brands;
+            return Err(BuildError::new(
+                config,
+                format!(
+                    "kind {:?} is not available in this build yet",
+                    other.as_str()
+                ),
+            ));
+        }
+    };
+    Ok(source)
+}
+
+/// A source that cannot be built from its config.
+#[derive(Debug, thiserror::Error)]
+#[error("source {name}: {reason}")]
+pub struct BuildError {
+    pub name: SourceName,
+    pub reason: String,
+}
+
+impl BuildError {
+    pub fn new(config: &SourceConfig, reason: impl Into<String>) -> Self {
+        Self {
+            name: config.name.clone(),
+            reason: reason.into(),
+        }
     }
+}
+
+/// The API root of a source: its `base_url`, else the public service. A trailing slash is
+/// added so relative paths (`api/v1/...`) join under it, e.g. for an instance at a subpath.
+pub fn base_url(config: &SourceConfig, default: &str) -> Result<url::Url, BuildError> {
+    let raw = config.base_url.as_ref().map_or(default, |u| u.as_str());
+    let mut url =
+        url::Url::parse(raw).map_err(|e| BuildError::new(config, format!("base_url: {e}")))?;
+    if url.cannot_be_a_base() {
+        return Err(BuildError::new(config, "base_url cannot take a path"));
+    }
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    url.set_query(None);
+    url.set_fragment(None);
+    Ok(url)
+}
+
+/// `base` joined with a relative `path` (no leading slash).
+pub fn endpoint(base: &url::Url, path: &str) -> Result<url::Url, SourceError> {
+    base.join(path.trim_start_matches('/'))
+        .map_err(|e| SourceError::Misconfigured(format!("cannot build URL for {path}: {e}")))
 }

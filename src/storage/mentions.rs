@@ -4,14 +4,15 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
-use super::{StorageError, Store, with_pool};
+use super::sources::SET_STATE;
+use super::{SourceState, StorageError, Store, with_pool};
 use crate::domain::{MentionId, Platform, SourceName};
 use crate::matching::BrandMatch;
 use crate::scoring::{Intent, Scored};
 use crate::sources::{RawAuthor, RawItem, SourceCursor};
 
-/// Rows per multi-row INSERT: 15 parameters each stays far below SQLite's and PostgreSQL's
-/// limits on bound parameters.
+/// Rows per multi-row INSERT: 26 parameters each stays below SQLite's (32,766) and
+/// PostgreSQL's (65,535) limits on bound parameters.
 const BATCH: usize = 500;
 
 /// An item that matched at least one brand, scored, ready to store.
@@ -57,6 +58,11 @@ pub struct MentionRow {
     pub replies: Option<i64>,
     pub points: Option<i64>,
     pub rating: Option<i64>,
+    pub views: Option<i64>,
+    /// Subscribers of the community it was posted in.
+    pub audience: Option<i64>,
+    pub community: Option<String>,
+    pub app_version: Option<String>,
     /// "en", "et", "und" (other language), or `None` if not scored yet.
     pub lang: Option<String>,
     pub label: Option<String>,
@@ -85,6 +91,10 @@ struct MentionBrandRow {
     replies: Option<i64>,
     points: Option<i64>,
     rating: Option<i64>,
+    views: Option<i64>,
+    audience: Option<i64>,
+    community: Option<String>,
+    app_version: Option<String>,
     lang: Option<String>,
     label: Option<String>,
     compound: Option<f64>,
@@ -158,6 +168,7 @@ impl Store {
                 let mut q = sqlx::QueryBuilder::new(
                     "INSERT INTO mentions (source, external_id, platform, url, title, text, author_id, \
                      published_at, fetched_at, likes, reposts, replies, points, rating, lang_hint, \
+                     views, audience, community, app_version, \
                      lang, label, compound, pos, neu, neg, scored_at) ",
                 );
                 q.push_values(chunk, |mut row, m| {
@@ -180,7 +191,11 @@ impl Store {
                         .push_bind(e.replies.map(|c| c.get()))
                         .push_bind(e.points.map(|c| c.get()))
                         .push_bind(e.rating.map(i64::from))
-                        .push_bind(item.lang_hint.as_deref());
+                        .push_bind(item.lang_hint.as_deref())
+                        .push_bind(e.views.map(|c| c.get()))
+                        .push_bind(e.audience.map(|c| c.get()))
+                        .push_bind(item.community.as_deref())
+                        .push_bind(item.app_version.as_deref());
                     let sentiment = m.score.sentiment;
                     row.push_bind(m.score.lang_code())
                         .push_bind(m.score.label.map(|l| l.as_str()))
@@ -218,16 +233,18 @@ impl Store {
                     insert_intents(&intent_rows).build().execute(&mut *tx).await?;
                 }
             }
-            sqlx::query(
-                "UPDATE source_state SET etag = $1, last_modified = $2, cursor = $3, last_poll_at = $4, \
-                 last_success_at = $4, next_poll_at = NULL, consecutive_errors = 0, last_error = NULL, \
-                 failing_since = NULL, items_fetched = items_fetched + $5, \
-                 mentions_stored = mentions_stored + $6 WHERE name = $7",
-            )
+            let sql = sqlx::AssertSqlSafe(format!(
+                "UPDATE source_state SET {SET_STATE}, etag = $3, last_modified = $4, cursor = $5, \
+                 last_poll_at = $2, last_success_at = $2, next_poll_at = NULL, consecutive_errors = 0, \
+                 last_error = NULL, failing_since = NULL, items_fetched = items_fetched + $6, \
+                 mentions_stored = mentions_stored + $7 WHERE name = $8"
+            ));
+            sqlx::query(sql)
+            .bind(SourceState::Ok.as_str())
+            .bind(at)
             .bind(next.validators.etag.as_deref())
             .bind(next.validators.last_modified.as_deref())
             .bind(next.cursor.as_deref())
-            .bind(at)
             .bind(items_fetched as i64)
             .bind(report.new as i64)
             .bind(source.as_str())
@@ -257,7 +274,8 @@ impl Store {
         const SQL: &str = filtered!(
             "SELECT m.id, m.source, m.platform, m.url, m.title, m.text, a.handle, \
              a.display_name, a.followers, m.published_at, m.fetched_at, m.likes, m.reposts, m.replies, \
-             m.points, m.rating, m.lang, m.label, m.compound, mb.brand, mb.matched_text \
+             m.points, m.rating, m.views, m.audience, m.community, m.app_version, \
+             m.lang, m.label, m.compound, mb.brand, mb.matched_text \
              FROM mentions m JOIN mention_brands mb ON mb.mention_id = m.id \
              LEFT JOIN authors a ON a.id = m.author_id",
             "COALESCE(m.published_at, m.fetched_at) DESC, m.id DESC, mb.brand"
@@ -309,6 +327,10 @@ impl Store {
                 replies: row.replies,
                 points: row.points,
                 rating: row.rating,
+                views: row.views,
+                audience: row.audience,
+                community: row.community,
+                app_version: row.app_version,
                 lang: row.lang,
                 label: row.label,
                 compound: row.compound,

@@ -10,7 +10,7 @@ mod sqlite;
 
 pub use mentions::{MentionFilter, MentionRow, NewMention, StoreReport};
 pub use scores::{RescoreRow, ScoreUpdate};
-pub use sources::{PollFailure, SourceStatus};
+pub use sources::{FailureRecord, PollFailure, SourceState, SourceStatus};
 
 use crate::config::DatabaseUrl;
 

@@ -7,6 +7,55 @@ use super::{StorageError, Store, with_pool};
 use crate::fetch::Validators;
 use crate::sources::SourceCursor;
 
+/// How a source is doing, as `fanwatch sources`, `/healthz` and the alerts see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceState {
+    /// Never polled yet.
+    Pending,
+    Ok,
+    /// The last poll failed; retried with back-off.
+    Failing,
+    /// Credentials missing or refused (401/403), or the target does not exist: a person has
+    /// to change the config or environment. Retried rarely, and at each daemon start.
+    Misconfigured,
+    /// Failing for longer than `poll.down_after_secs`: reported once as `source_down`.
+    Down,
+}
+
+impl SourceState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceState::Pending => "pending",
+            SourceState::Ok => "ok",
+            SourceState::Failing => "failing",
+            SourceState::Misconfigured => "misconfigured",
+            SourceState::Down => "down",
+        }
+    }
+
+    /// Unknown text (a newer schema) reads as failing rather than hiding a problem.
+    pub fn parse(raw: &str) -> Self {
+        match raw {
+            "pending" => SourceState::Pending,
+            "ok" => SourceState::Ok,
+            "misconfigured" => SourceState::Misconfigured,
+            "down" => SourceState::Down,
+            _ => SourceState::Failing,
+        }
+    }
+
+    pub fn is_healthy(self) -> bool {
+        matches!(self, SourceState::Pending | SourceState::Ok)
+    }
+}
+
+impl std::fmt::Display for SourceState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// What the database knows about one source.
 #[derive(Debug, Clone, sqlx::FromRow, Serialize)]
 pub struct SourceStatus {
@@ -26,9 +75,17 @@ pub struct SourceStatus {
     pub last_error: Option<String>,
     pub items_fetched: i64,
     pub mentions_stored: i64,
+    #[serde(skip)]
+    #[sqlx(rename = "state")]
+    pub state_text: String,
+    pub state_since: Option<DateTime<Utc>>,
 }
 
 impl SourceStatus {
+    pub fn state(&self) -> SourceState {
+        SourceState::parse(&self.state_text)
+    }
+
     pub fn cursor(&self) -> SourceCursor {
         SourceCursor {
             validators: Validators {
@@ -51,10 +108,28 @@ pub struct PollFailure<'a> {
     pub at: DateTime<Utc>,
     /// When to try again, given how many polls in a row have now failed.
     pub retry_at: &'a (dyn Fn(i64) -> DateTime<Utc> + Sync),
+    /// The failure needs a person (401/403, missing credentials), not a retry.
+    pub misconfigured: bool,
+    /// Failing for this long makes the source `down`.
+    pub down_after: chrono::Duration,
+}
+
+/// What recording a failure did to the source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FailureRecord {
+    pub consecutive_errors: i64,
+    pub previous: SourceState,
+    pub state: SourceState,
 }
 
 const STATUS_COLUMNS: &str = "name, kind, etag, last_modified, cursor, next_poll_at, last_poll_at, \
-     last_success_at, failing_since, consecutive_errors, last_error, items_fetched, mentions_stored";
+     last_success_at, failing_since, consecutive_errors, last_error, items_fetched, mentions_stored, \
+     state, state_since";
+
+/// Sets `state`, moving `state_since` only when the state changes. `$1` is the state, `$2`
+/// the time.
+pub(super) const SET_STATE: &str =
+    "state_since = CASE WHEN state = $1 THEN state_since ELSE $2 END, state = $1";
 
 impl Store {
     /// Makes sure every configured source, given as (name, kind), has a state row.
@@ -108,7 +183,10 @@ impl Store {
                 q.push_bind(at)
                     .push(", last_success_at = ")
                     .push_bind(at)
-                    .push(", next_poll_at = NULL, consecutive_errors = 0, last_error = NULL, failing_since = NULL WHERE name IN (");
+                    .push(", next_poll_at = NULL, consecutive_errors = 0, last_error = NULL, failing_since = NULL, ")
+                    .push("state_since = CASE WHEN state = 'ok' THEN state_since ELSE ")
+                    .push_bind(at)
+                    .push(" END, state = 'ok' WHERE name IN (");
                 let mut list = q.separated(", ");
                 for name in chunk {
                     list.push_bind(*name);
@@ -120,34 +198,64 @@ impl Store {
         Ok(())
     }
 
-    /// Records a failed poll and schedules the retry; returns the consecutive error count.
+    /// Records a failed poll, moves the source to failing, down or misconfigured, and
+    /// schedules the retry.
     pub async fn record_failure(
         &self,
         name: &str,
         failure: PollFailure<'_>,
-    ) -> Result<i64, StorageError> {
+    ) -> Result<FailureRecord, StorageError> {
         let error = crate::domain::truncate_chars(failure.error, 2000);
         let _writer = self.write_guard().await;
-        let errors = with_pool!(self, pool => {
+        let record = with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            let errors: i64 = sqlx::query_scalar(
+            let (errors, failing_since, previous): (i64, Option<DateTime<Utc>>, String) = sqlx::query_as(
                 "UPDATE source_state SET consecutive_errors = consecutive_errors + 1, last_error = $1, \
                  last_poll_at = $2, failing_since = COALESCE(failing_since, $2) WHERE name = $3 \
-                 RETURNING consecutive_errors",
+                 RETURNING consecutive_errors, failing_since, state",
             )
             .bind(error)
             .bind(failure.at)
             .bind(name)
             .fetch_one(&mut *tx)
             .await?;
-            sqlx::query("UPDATE source_state SET next_poll_at = $1 WHERE name = $2")
+            let state = if failure.misconfigured {
+                SourceState::Misconfigured
+            } else if failing_since.is_some_and(|since| failure.at - since >= failure.down_after) {
+                SourceState::Down
+            } else {
+                SourceState::Failing
+            };
+            let sql = sqlx::AssertSqlSafe(format!(
+                "UPDATE source_state SET {SET_STATE}, next_poll_at = $3 WHERE name = $4"
+            ));
+            sqlx::query(sql)
+                .bind(state.as_str())
+                .bind(failure.at)
                 .bind((failure.retry_at)(errors))
                 .bind(name)
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await?;
-            Ok::<_, sqlx::Error>(errors)
+            Ok::<_, sqlx::Error>(FailureRecord {
+                consecutive_errors: errors,
+                previous: SourceState::parse(&previous),
+                state,
+            })
         })?;
-        Ok(errors)
+        Ok(record)
+    }
+
+    /// Misconfigured sources wait out the longest back-off; a new daemon may have new
+    /// credentials or config, so it tries them again at once.
+    pub async fn retry_misconfigured(&self) -> Result<(), StorageError> {
+        let _writer = self.write_guard().await;
+        with_pool!(self, pool => sqlx::query(
+            "UPDATE source_state SET next_poll_at = NULL WHERE state = 'misconfigured'",
+        )
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
+        Ok(())
     }
 }

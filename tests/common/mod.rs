@@ -260,6 +260,51 @@ pub async fn poller(db: &TestDb, sources: &[(&str, String)]) -> Poller {
     .expect("poller")
 }
 
+/// A poller over sources given as raw `[[sources]]` TOML (any kind), with the test brands
+/// (Acme, Nordwind) and polite settings suited to a local server.
+pub async fn poller_with(db: &TestDb, sources_toml: &str) -> Poller {
+    let toml = format!("{}\n{sources_toml}", config_toml(&db.url, &[]));
+    let cfg = load_str(&toml, None, &[]).expect("test config");
+    Poller::new(
+        &cfg,
+        db.store().await,
+        Metrics::new(),
+        tokio_util::sync::CancellationToken::new(),
+    )
+    .await
+    .expect("poller")
+}
+
+/// The status of source `name` in a cycle's outcomes.
+pub fn status_of<'a>(
+    outcomes: &'a [fanwatch::pipeline::PollOutcome],
+    name: &str,
+) -> &'a fanwatch::pipeline::PollStatus {
+    &outcomes
+        .iter()
+        .find(|o| o.source.as_str() == name)
+        .unwrap_or_else(|| panic!("no outcome for {name}: {outcomes:?}"))
+        .status
+}
+
+/// (fetched, new, duplicate) of a stored poll; panics with the status otherwise.
+pub fn stored_counts(status: &fanwatch::pipeline::PollStatus) -> (usize, u64, u64) {
+    match status {
+        fanwatch::pipeline::PollStatus::Stored {
+            fetched, report, ..
+        } => (*fetched, report.new, report.duplicate),
+        other => panic!("expected a stored poll, got {other:?}"),
+    }
+}
+
+/// The error of a failed poll; panics with the status otherwise.
+pub fn failure(status: &fanwatch::pipeline::PollStatus) -> &str {
+    match status {
+        fanwatch::pipeline::PollStatus::Failed { error, .. } => error,
+        other => panic!("expected a failed poll, got {other:?}"),
+    }
+}
+
 /// Serves `app` on a free port of 127.0.0.1 for the rest of the test; returns its base URL.
 pub async fn serve(app: axum::Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
