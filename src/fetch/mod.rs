@@ -37,10 +37,15 @@ pub enum Fetched {
 pub enum FetchError {
     #[error("timed out after {0:?}")]
     Timeout(Duration),
-    #[error("HTTP {status}{}", retry_after.map(|d| format!(" (retry after {}s)", d.as_secs())).unwrap_or_default())]
+    #[error("HTTP {status}{}{}",
+        retry_after.map(|d| format!(" (retry after {}s)", d.as_secs())).unwrap_or_default(),
+        detail.as_ref().map(|d| format!(": {d}")).unwrap_or_default())]
     Status {
         status: u16,
         retry_after: Option<Duration>,
+        /// The start of an error body that is JSON or plain text (APIs explain themselves
+        /// there: "quotaExceeded", "invalid_grant"); HTML pages are left out.
+        detail: Option<String>,
     },
     #[error("response larger than {limit} bytes")]
     TooLarge { limit: u64 },
@@ -235,9 +240,16 @@ impl HttpClient {
         let response = builder.send().await.map_err(|e| self.classify(e))?;
         let status = response.status();
         if !status.is_success() {
+            let retry_after = retry_after(response.headers());
+            let detail = if status == reqwest::StatusCode::NOT_MODIFIED {
+                None
+            } else {
+                error_detail(response).await
+            };
             return Err(FetchError::Status {
                 status: status.as_u16(),
-                retry_after: retry_after(response.headers()),
+                retry_after,
+                detail,
             });
         }
         let headers = response.headers().clone();
@@ -318,6 +330,31 @@ impl HttpClient {
             FetchError::Network(msg)
         }
     }
+}
+
+/// Longest error body kept for the message.
+const DETAIL_CHARS: usize = 300;
+
+/// The first few hundred characters of a JSON or text error body, on one line. Reads at most
+/// 16 KiB, whatever the server sends.
+async fn error_detail(mut response: reqwest::Response) -> Option<String> {
+    let ct = header_str(response.headers(), header::CONTENT_TYPE)
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if !(ct.contains("json") || ct.starts_with("text/plain")) {
+        return None;
+    }
+    let mut body = Vec::new();
+    while body.len() < 16 * 1024 {
+        match tokio::time::timeout(Duration::from_secs(2), response.chunk()).await {
+            Ok(Ok(Some(chunk))) => body.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    let text = String::from_utf8_lossy(&body);
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let flat = crate::domain::truncate_chars(&flat, DETAIL_CHARS);
+    (!flat.is_empty()).then(|| flat.to_owned())
 }
 
 fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
