@@ -40,7 +40,8 @@ pub async fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Sources { format } => {
             let (_, config) = load(cli.config)?;
             let store = open(&config).await?;
-            let result = super::sources::run(&config, &store, format).await;
+            let result =
+                super::sources::write(&mut std::io::stdout().lock(), &config, &store, format).await;
             store.close().await;
             result.map_err(CliError::Runtime)
         }
@@ -188,7 +189,7 @@ fn print_summary(path: &std::path::Path, config: &Config) {
     }
     println!("sources ({}):", config.sources.len());
     for s in &config.sources {
-        let target = s.url.as_ref().map(|u| u.to_string()).unwrap_or_default();
+        let target = s.describe(&config.brands);
         let disabled = if s.enabled { "" } else { " (disabled)" };
         println!("  {} [{}] {}{}", s.name, s.kind.as_str(), target, disabled);
     }

@@ -18,6 +18,7 @@ pub use commands::print_outcomes as print_outcomes_to;
 pub use output::OutputFormat;
 pub use output::write_mentions as write_mentions_to;
 pub use score::{InputFormat, ScoreFormat};
+pub use sources::write as write_sources_to;
 
 #[derive(Debug, Parser)]
 #[command(

@@ -33,7 +33,12 @@ struct SourceJson<'a> {
 
 /// Lists configured sources (registering new ones, so they show as pending) and sources
 /// that have state in the database but are no longer configured.
-pub async fn run(config: &Config, store: &Store, format: OutputFormat) -> anyhow::Result<()> {
+pub async fn write(
+    out: &mut impl Write,
+    config: &Config,
+    store: &Store,
+    format: OutputFormat,
+) -> anyhow::Result<()> {
     let names: Vec<(&str, &str)> = config
         .sources
         .iter()
@@ -48,14 +53,13 @@ pub async fn run(config: &Config, store: &Store, format: OutputFormat) -> anyhow
             row(st, configured.map(|c| c.enabled))
         })
         .collect();
-    let mut out = std::io::stdout().lock();
     match format {
         OutputFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &rows)?;
+            serde_json::to_writer_pretty(&mut *out, &rows)?;
             writeln!(out)?;
         }
-        OutputFormat::Csv => write_csv(&mut out, &rows)?,
-        OutputFormat::Table => write_table(&mut out, &rows)?,
+        OutputFormat::Csv => write_csv(&mut *out, &rows)?,
+        OutputFormat::Table => write_table(&mut *out, &rows)?,
     }
     out.flush().context("cannot write output")
 }

@@ -186,6 +186,48 @@ impl SourceConfig {
         tags
     }
 
+    /// One line for `check-config`: what the source reads, and which credential variables
+    /// are set (names only, never values).
+    pub fn describe(&self, brands: &[BrandConfig]) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        if let Some(url) = self.url.as_ref().or(self.base_url.as_ref()) {
+            parts.push(url.to_string());
+        }
+        let list = |v: &[String]| v.join(", ");
+        match self.kind {
+            SourceKind::Feed => {}
+            SourceKind::Mastodon => {
+                parts.push(format!("tags: {}", list(&self.hashtags(brands))));
+                if !self.instances.is_empty() {
+                    parts.push(format!("+{} instance(s)", self.instances.len()));
+                }
+            }
+            SourceKind::Reddit if !self.subreddits.is_empty() => {
+                parts.push(format!("subreddits: {}", list(&self.subreddits)));
+            }
+            SourceKind::Appstore => parts.push(format!(
+                "app {} in {}",
+                self.app_id.as_deref().unwrap_or_default(),
+                self.country.as_deref().unwrap_or("us")
+            )),
+            SourceKind::Youtube => parts.push(format!(
+                "{} channel(s), {} video(s)",
+                self.channels.len(),
+                self.videos.len()
+            )),
+            _ => parts.push(format!("query: {}", list(&self.queries(brands)))),
+        }
+        let prefix = self.credentials_env();
+        let set: Vec<String> = std::env::vars()
+            .filter(|(k, v)| k.starts_with(&format!("{prefix}_")) && !v.trim().is_empty())
+            .map(|(k, _)| k)
+            .collect();
+        if !set.is_empty() {
+            parts.push(format!("credentials: {} set", set.join(", ")));
+        }
+        parts.join("; ")
+    }
+
     /// Rules per kind; the error names the key (relative to this source) and what is wrong.
     pub(super) fn validate(&self) -> Result<(), (&'static str, String)> {
         let kind = self.kind.as_str();
