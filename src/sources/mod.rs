@@ -2,6 +2,7 @@
 //! turns whatever its origin speaks into `RawItem`s.
 
 pub mod api;
+pub mod appstore;
 mod feed;
 pub mod hackernews;
 pub mod paging;
@@ -142,6 +143,7 @@ pub fn build(config: &SourceConfig, brands: &[BrandConfig]) -> Result<Arc<dyn So
             Arc::new(FeedSource::new(config.name.clone(), url))
         }
         SourceKind::Hackernews => Arc::new(hackernews::HackerNewsSource::new(config, brands)?),
+        SourceKind::Appstore => Arc::new(appstore::AppStoreSource::new(config, brands)?),
         other => {
             let _ = brands;
             return Err(BuildError::new(
