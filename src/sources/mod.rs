@@ -2,7 +2,9 @@
 //! turns whatever its origin speaks into `RawItem`s.
 
 pub mod api;
+pub mod appstore;
 mod feed;
+pub mod hackernews;
 pub mod paging;
 mod xml_prep;
 
@@ -140,6 +142,8 @@ pub fn build(config: &SourceConfig, brands: &[BrandConfig]) -> Result<Arc<dyn So
                 .ok_or_else(|| BuildError::new(config, "a feed source needs `url`"))?;
             Arc::new(FeedSource::new(config.name.clone(), url))
         }
+        SourceKind::Hackernews => Arc::new(hackernews::HackerNewsSource::new(config, brands)?),
+        SourceKind::Appstore => Arc::new(appstore::AppStoreSource::new(config, brands)?),
         other => {
             let _ = brands;
             return Err(BuildError::new(
