@@ -3,6 +3,7 @@
 
 pub mod api;
 mod feed;
+pub mod mastodon;
 pub mod paging;
 mod xml_prep;
 
@@ -140,6 +141,7 @@ pub fn build(config: &SourceConfig, brands: &[BrandConfig]) -> Result<Arc<dyn So
                 .ok_or_else(|| BuildError::new(config, "a feed source needs `url`"))?;
             Arc::new(FeedSource::new(config.name.clone(), url))
         }
+        SourceKind::Mastodon => Arc::new(mastodon::MastodonSource::new(config, brands)?),
         other => {
             let _ = brands;
             return Err(BuildError::new(
