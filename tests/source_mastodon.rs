@@ -91,7 +91,7 @@ fn source(name: &str, base: &str, extra: &str) -> String {
     )
 }
 
-fn query<'a>(req: &'a Request, key: &str) -> Option<String> {
+fn query(req: &Request, key: &str) -> Option<String> {
     req.url
         .query_pairs()
         .find(|(k, _)| k == key)
