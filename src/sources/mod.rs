@@ -5,6 +5,7 @@ pub mod api;
 pub mod appstore;
 mod feed;
 pub mod hackernews;
+pub mod mastodon;
 pub mod paging;
 mod xml_prep;
 
@@ -144,6 +145,7 @@ pub fn build(config: &SourceConfig, brands: &[BrandConfig]) -> Result<Arc<dyn So
         }
         SourceKind::Hackernews => Arc::new(hackernews::HackerNewsSource::new(config, brands)?),
         SourceKind::Appstore => Arc::new(appstore::AppStoreSource::new(config, brands)?),
+        SourceKind::Mastodon => Arc::new(mastodon::MastodonSource::new(config, brands)?),
         other => {
             let _ = brands;
             return Err(BuildError::new(
