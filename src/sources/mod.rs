@@ -4,6 +4,7 @@
 pub mod api;
 mod feed;
 pub mod paging;
+pub mod reddit;
 mod xml_prep;
 
 use std::sync::Arc;
@@ -140,6 +141,7 @@ pub fn build(config: &SourceConfig, brands: &[BrandConfig]) -> Result<Arc<dyn So
                 .ok_or_else(|| BuildError::new(config, "a feed source needs `url`"))?;
             Arc::new(FeedSource::new(config.name.clone(), url))
         }
+        SourceKind::Reddit => Arc::new(reddit::RedditSource::new(config, brands)?),
         other => {
             let _ = brands;
             return Err(BuildError::new(
