@@ -3,6 +3,7 @@
 
 pub mod api;
 mod feed;
+pub mod lemmy;
 pub mod paging;
 pub mod reddit;
 mod xml_prep;
@@ -141,6 +142,7 @@ pub fn build(config: &SourceConfig, brands: &[BrandConfig]) -> Result<Arc<dyn So
                 .ok_or_else(|| BuildError::new(config, "a feed source needs `url`"))?;
             Arc::new(FeedSource::new(config.name.clone(), url))
         }
+        SourceKind::Lemmy => Arc::new(lemmy::LemmySource::new(config, brands)?),
         SourceKind::Reddit => Arc::new(reddit::RedditSource::new(config, brands)?),
         other => {
             let _ = brands;
