@@ -6,7 +6,9 @@ pub mod appstore;
 mod feed;
 pub mod hackernews;
 pub mod mastodon;
+pub mod lemmy;
 pub mod paging;
+pub mod reddit;
 mod xml_prep;
 
 use std::sync::Arc;
@@ -146,6 +148,8 @@ pub fn build(config: &SourceConfig, brands: &[BrandConfig]) -> Result<Arc<dyn So
         SourceKind::Hackernews => Arc::new(hackernews::HackerNewsSource::new(config, brands)?),
         SourceKind::Appstore => Arc::new(appstore::AppStoreSource::new(config, brands)?),
         SourceKind::Mastodon => Arc::new(mastodon::MastodonSource::new(config, brands)?),
+        SourceKind::Lemmy => Arc::new(lemmy::LemmySource::new(config, brands)?),
+        SourceKind::Reddit => Arc::new(reddit::RedditSource::new(config, brands)?),
         other => {
             let _ = brands;
             return Err(BuildError::new(
