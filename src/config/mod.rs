@@ -9,7 +9,7 @@ mod types;
 
 pub use error::ConfigError;
 pub use load::{load_file, load_str};
-pub use sources::{SourceConfig, SourceKind};
+pub use sources::{SourceConfig, SourceKind, normalize_subreddit, normalize_tag};
 pub use types::{CronSchedule, DatabaseUrl, HttpUrl, RegexPattern, Seconds};
 
 use std::collections::HashSet;

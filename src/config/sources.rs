@@ -370,7 +370,8 @@ pub fn normalize_subreddit(raw: &str) -> Option<String> {
     let name = name
         .strip_prefix("r/")
         .or_else(|| name.strip_prefix("R/"))
-        .unwrap_or(name);
+        .unwrap_or(name)
+        .trim_end_matches('/');
     (2..=21)
         .contains(&name.len())
         .then_some(name)

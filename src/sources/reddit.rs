@@ -32,7 +32,7 @@ use super::{
     BuildError, Engagement, PollContext, PollResult, RawAuthor, RawItem, Source, SourceCursor,
     SourceError, api,
 };
-use crate::config::{BrandConfig, SourceConfig, SourceKind};
+use crate::config::{BrandConfig, SourceConfig, SourceKind, normalize_subreddit};
 use crate::domain::{Count, ExternalId, Handle, Platform, SourceName};
 use crate::fetch::{FetchError, Request};
 use crate::text::{collapse_whitespace, nfc};
@@ -614,20 +614,6 @@ fn item_of(thing: Thing) -> Option<RawItem> {
         community: subreddit.map(|s| format!("r/{s}")),
         app_version: None,
     })
-}
-
-/// A subreddit name without `r/`. Config validation has already checked the names with
-/// `config::sources::normalize_subreddit`, which the config module does not export; this
-/// repeats its stripping and character check.
-fn normalize_subreddit(raw: &str) -> Option<String> {
-    let name = raw.trim().trim_start_matches('/');
-    let name = name
-        .strip_prefix("r/")
-        .or_else(|| name.strip_prefix("R/"))
-        .unwrap_or(name)
-        .trim_end_matches('/');
-    ((2..=21).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
-        .then(|| name.to_owned())
 }
 
 /// `https://www.reddit.com` + a permalink (already absolute ones are kept).
