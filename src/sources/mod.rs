@@ -2,6 +2,7 @@
 //! turns whatever its origin speaks into `RawItem`s.
 
 pub mod api;
+pub mod bluesky;
 mod feed;
 pub mod paging;
 mod xml_prep;
@@ -140,6 +141,7 @@ pub fn build(config: &SourceConfig, brands: &[BrandConfig]) -> Result<Arc<dyn So
                 .ok_or_else(|| BuildError::new(config, "a feed source needs `url`"))?;
             Arc::new(FeedSource::new(config.name.clone(), url))
         }
+        SourceKind::Bluesky => Arc::new(bluesky::BlueskySource::new(config, brands)?),
         other => {
             let _ = brands;
             return Err(BuildError::new(
