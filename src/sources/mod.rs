@@ -6,6 +6,7 @@ pub mod bluesky;
 mod feed;
 pub mod paging;
 mod xml_prep;
+pub mod youtube;
 
 use std::sync::Arc;
 
@@ -142,6 +143,7 @@ pub fn build(config: &SourceConfig, brands: &[BrandConfig]) -> Result<Arc<dyn So
             Arc::new(FeedSource::new(config.name.clone(), url))
         }
         SourceKind::Bluesky => Arc::new(bluesky::BlueskySource::new(config, brands)?),
+        SourceKind::Youtube => Arc::new(youtube::YouTubeSource::new(config, brands)?),
         other => {
             let _ = brands;
             return Err(BuildError::new(
