@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod appstore;
+pub mod bluesky;
 mod feed;
 pub mod hackernews;
 pub mod mastodon;
@@ -10,6 +11,7 @@ pub mod lemmy;
 pub mod paging;
 pub mod reddit;
 mod xml_prep;
+pub mod youtube;
 
 use std::sync::Arc;
 
@@ -150,6 +152,8 @@ pub fn build(config: &SourceConfig, brands: &[BrandConfig]) -> Result<Arc<dyn So
         SourceKind::Mastodon => Arc::new(mastodon::MastodonSource::new(config, brands)?),
         SourceKind::Lemmy => Arc::new(lemmy::LemmySource::new(config, brands)?),
         SourceKind::Reddit => Arc::new(reddit::RedditSource::new(config, brands)?),
+        SourceKind::Bluesky => Arc::new(bluesky::BlueskySource::new(config, brands)?),
+        SourceKind::Youtube => Arc::new(youtube::YouTubeSource::new(config, brands)?),
         other => {
             let _ = brands;
             return Err(BuildError::new(
