@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -59,10 +59,18 @@ name = "Taevas Telecom"
 terms = ["taevas telecom", "taevasnet"]
 "#;
 
-/// Replaces `{{rfc2822:N}}` and `{{rfc3339:N}}` with the time N days ago, so the samples are
-/// always recent.
+/// Recorded-shape API responses of the social sources, served under `/api/<kind>/...`:
+/// (kind, body with date placeholders).
+const APIS: &[(&str, &str)] = &[
+    ("hackernews", include_str!("../demo/api/hackernews.json")),
+    ("mastodon", include_str!("../demo/api/mastodon-tag.json")),
+    ("reddit", include_str!("../demo/api/reddit-search.json")),
+];
+
+/// Replaces `{{rfc2822:N}}`, `{{rfc3339:N}}` and `{{unix:N}}` with the time N days ago, so
+/// the samples are always recent.
 pub fn fill_dates(template: &str, now: chrono::DateTime<Utc>) -> String {
-    let re = regex::Regex::new(r"\{\{(rfc2822|rfc3339):(\d{1,4})\}\}")
+    let re = regex::Regex::new(r"\{\{(rfc2822|rfc3339|unix):(\d{1,4})\}\}")
         .unwrap_or_else(|e| unreachable!("{e}"));
     re.replace_all(template, |caps: &regex::Captures<'_>| {
         let days: i64 = caps[2].parse().unwrap_or(0);
@@ -70,6 +78,7 @@ pub fn fill_dates(template: &str, now: chrono::DateTime<Utc>) -> String {
         let when = now - Duration::days(days) - Duration::minutes(days * 37 % 600);
         match &caps[1] {
             "rfc2822" => when.to_rfc2822(),
+            "unix" => when.timestamp().to_string(),
             _ => when.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         }
     })
@@ -111,6 +120,35 @@ async fn serve_feed(
         .into_response()
 }
 
+/// The social APIs' first page; a request for a further page (`max_id`, `after`, `page`
+/// beyond 0, `cursor`) gets an empty one, as the real APIs do at the end of a listing.
+async fn serve_api(
+    State(apis): State<Arc<HashMap<&'static str, String>>>,
+    Path((kind, rest)): Path<(String, String)>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let further_page = ["max_id", "after", "cursor"]
+        .iter()
+        .any(|k| query.contains_key(*k))
+        || query.get("page").is_some_and(|p| p != "0");
+    let body = match (kind.as_str(), apis.get(kind.as_str())) {
+        (_, None) => return (StatusCode::NOT_FOUND, "no such API").into_response(),
+        ("mastodon", Some(_)) if further_page || !rest.ends_with("/acme") => "[]".to_owned(),
+        ("reddit", Some(_)) if further_page => {
+            r#"{"kind":"Listing","data":{"after":null,"before":null,"children":[]}}"#.to_owned()
+        }
+        ("hackernews", Some(_)) if further_page => {
+            r#"{"hits":[],"nbHits":0,"page":1,"nbPages":1,"hitsPerPage":100}"#.to_owned()
+        }
+        (_, Some(body)) => body.clone(),
+    };
+    (
+        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+        body,
+    )
+        .into_response()
+}
+
 pub async fn run(db: Option<PathBuf>) -> anyhow::Result<()> {
     let now = Utc::now();
     let mut feeds: HashMap<String, Served> = FEEDS
@@ -137,9 +175,18 @@ pub async fn run(db: Option<PathBuf>) -> anyhow::Result<()> {
             etag: "\"broken\"".into(),
         },
     );
+    let apis: HashMap<&'static str, String> = APIS
+        .iter()
+        .map(|(kind, template)| (*kind, fill_dates(template, now)))
+        .collect();
     let app = Router::new()
         .route("/feeds/{name}", get(serve_feed))
-        .with_state(Arc::new(feeds));
+        .with_state(Arc::new(feeds))
+        .merge(
+            Router::new()
+                .route("/api/{kind}/{*rest}", get(serve_api))
+                .with_state(Arc::new(apis)),
+        );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .context("cannot open a local port for the demo feeds")?;
@@ -167,6 +214,30 @@ pub async fn run(db: Option<PathBuf>) -> anyhow::Result<()> {
     toml.push_str(&format!(
         "\n[[sources]]\nname = \"broken-on-purpose\"\nkind = \"feed\"\nurl = \"http://{addr}/feeds/broken.xml\"\n"
     ));
+    toml.push_str(&format!(
+        r#"
+[[sources]]
+name = "hn"
+kind = "hackernews"
+query = "acme"
+base_url = "http://{addr}/api/hackernews/"
+credentials_env = "FANWATCH_DEMO_NO_CREDENTIALS"
+
+[[sources]]
+name = "masto"
+kind = "mastodon"
+tags = ["acme"]
+base_url = "http://{addr}/api/mastodon/"
+credentials_env = "FANWATCH_DEMO_NO_CREDENTIALS"
+
+[[sources]]
+name = "reddit"
+kind = "reddit"
+query = "acme"
+base_url = "http://{addr}/api/reddit/"
+credentials_env = "FANWATCH_DEMO_NO_CREDENTIALS"
+"#
+    ));
     // The demo ignores FANWATCH_* overrides so it behaves the same everywhere.
     let config = crate::config::load_str(&toml, None, &[]).context("demo config")?;
 
@@ -183,8 +254,9 @@ pub async fn run(db: Option<PathBuf>) -> anyhow::Result<()> {
     use std::io::Write;
     writeln!(
         out,
-        "fanwatch demo: {} sample feeds served on http://{addr}/feeds/, database {}",
+        "fanwatch demo: {} sample feeds and {} social APIs (Hacker News, Mastodon, Reddit) served on http://{addr}/, database {}",
         FEEDS.len() + 1,
+        APIS.len(),
         db_path.display()
     )?;
     writeln!(out, "brands: Acme, Nordwind, Taevas Telecom\n")?;
@@ -193,7 +265,7 @@ pub async fn run(db: Option<PathBuf>) -> anyhow::Result<()> {
     crate::cli::print_outcomes_to(&mut out, &first)?;
     writeln!(
         out,
-        "\n== second poll (feeds unchanged: 304 Not Modified, nothing stored twice) =="
+        "\n== second poll (feeds unchanged: 304 Not Modified; social sources resume from their cursors; nothing stored twice) =="
     )?;
     let second = poller.cycle(false, None).await?;
     crate::cli::print_outcomes_to(&mut out, &second)?;
@@ -209,6 +281,8 @@ pub async fn run(db: Option<PathBuf>) -> anyhow::Result<()> {
             .count();
         writeln!(out, "{:<16} {n} mention(s)", brand.name.as_str())?;
     }
+    writeln!(out, "\n== sources ==")?;
+    crate::cli::write_sources_to(&mut out, &config, &store, OutputFormat::Table).await?;
     writeln!(
         out,
         "\nTry your own: copy config/fanwatch.toml, list your feeds and brands, then\n  fanwatch --config fanwatch.toml poll --once && fanwatch --config fanwatch.toml mentions"

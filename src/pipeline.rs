@@ -99,9 +99,22 @@ impl Pipeline {
             Err(PollError::Cancelled) => PollStatus::Cancelled,
             Err(PollError::Source(SourceError::Fetch(
                 e @ (FetchError::BudgetSpent { .. } | FetchError::RateLimited { .. }),
-            ))) => PollStatus::Deferred {
-                reason: e.to_string(),
-            },
+            ))) => {
+                // A host that said when to come back (a quota reset, a long Retry-After) is
+                // not asked again before then; a spent budget waits only for the next cycle.
+                if let Some(wait) = e.retry_after()
+                    && let Ok(wait) = chrono::Duration::from_std(wait.min(self.backoff.max))
+                    && let Err(err) = self
+                        .store
+                        .defer_until(source.name().as_str(), Utc::now() + wait)
+                        .await
+                {
+                    tracing::error!(error = %err, "cannot record the deferral");
+                }
+                PollStatus::Deferred {
+                    reason: e.to_string(),
+                }
+            }
             Err(err) => self.fail(source.name(), err).await,
         };
         let name = source.name().as_str();

@@ -292,6 +292,37 @@ fn demo_runs_offline_and_finds_mentions() {
     // The Looney Tunes post is excluded; "Acmetic" is another word.
     assert!(!text.contains("Looney"), "{text}");
     assert!(!text.contains("Acmetic"), "{text}");
+    // Three social kinds besides the feeds, each finding mentions with their authors, and
+    // the closing `sources` table with every source's kind and state.
+    for (source, author) in [
+        ("hn", "ops_anna"),
+        ("masto", "kadri@mastodon.ee"),
+        ("reddit", "tallinna_mari"),
+    ] {
+        assert!(
+            text.lines()
+                .any(|l| l.contains(&format!(" {source} ")) && l.contains(author)),
+            "{source}: {text}"
+        );
+    }
+    let sources = text.split("== sources ==").nth(1).expect("sources table");
+    for (name, kind, state) in [
+        ("hn", "hackernews", "ok"),
+        ("masto", "mastodon", "ok"),
+        ("reddit", "reddit", "ok"),
+        ("acme-blog", "feed", "ok"),
+        ("broken-on-purpose", "feed", "failing"),
+    ] {
+        assert!(
+            sources.lines().any(|l| {
+                let cells: Vec<&str> = l.split_whitespace().collect();
+                cells.first() == Some(&name)
+                    && cells.get(1) == Some(&kind)
+                    && cells.get(2) == Some(&state)
+            }),
+            "{name}: {sources}"
+        );
+    }
 }
 
 #[test]

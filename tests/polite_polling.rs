@@ -109,6 +109,13 @@ async fn a_long_retry_after_pauses_the_host_for_its_other_sources(backend: Backe
     let b = p.pipeline.store.source_status("b").await.unwrap().unwrap();
     assert_eq!(b.consecutive_errors, 0, "deferred is not an error");
     assert_eq!(b.state(), SourceState::Pending);
+    let next = b
+        .next_poll_at
+        .expect("deferred until the host's pause ends");
+    assert!(
+        next > chrono::Utc::now() + chrono::Duration::minutes(9),
+        "{next}"
+    );
     db.cleanup().await;
 }
 

@@ -157,7 +157,7 @@ impl HttpClient {
     /// errors a few times with jittered exponential back-off (or the server's `Retry-After`,
     /// when short), and pauses the host when it says to wait longer. Non-2xx answers that are
     /// not retried come back as `FetchError::Status`.
-    #[tracing::instrument(skip_all, fields(method = %request.method, url = %request.url))]
+    #[tracing::instrument(skip_all, fields(method = %request.method, url = %redact_url(&request.url)))]
     pub async fn send(
         &self,
         request: &Request,
@@ -316,6 +316,8 @@ impl HttpClient {
     }
 
     fn classify(&self, e: reqwest::Error) -> FetchError {
+        // The URL may carry an API key; the span around the request names it, redacted.
+        let e = e.without_url();
         if e.is_timeout() {
             FetchError::Timeout(self.timeout)
         } else {
@@ -332,8 +334,35 @@ impl HttpClient {
     }
 }
 
-/// Longest error body kept for the message.
-const DETAIL_CHARS: usize = 300;
+/// Longest error body kept for the message: enough for a Google API error's `reason`.
+const DETAIL_CHARS: usize = 600;
+
+/// A URL fit for logs and messages: query values that look like keys or tokens are hidden.
+pub fn redact_url(url: &url::Url) -> String {
+    let secret = |k: &str| {
+        matches!(
+            k.to_ascii_lowercase().as_str(),
+            "key" | "api_key" | "apikey" | "access_token" | "token" | "client_secret" | "password"
+        )
+    };
+    if !url.query_pairs().any(|(k, _)| secret(&k)) {
+        return url.to_string();
+    }
+    let mut url = url.clone();
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(k, v)| {
+            let v = if secret(&k) {
+                "***".into()
+            } else {
+                v.into_owned()
+            };
+            (k.into_owned(), v)
+        })
+        .collect();
+    url.query_pairs_mut().clear().extend_pairs(pairs);
+    url.to_string()
+}
 
 /// The first few hundred characters of a JSON or text error body, on one line. Reads at most
 /// 16 KiB, whatever the server sends.

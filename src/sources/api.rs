@@ -107,27 +107,8 @@ fn html_title(body: &[u8]) -> Option<String> {
     (!title.is_empty()).then_some(title)
 }
 
-/// A URL fit for logs: query values that look like keys or tokens are hidden.
-pub fn redact(url: &url::Url) -> String {
-    let mut url = url.clone();
-    let pairs: Vec<(String, String)> = url
-        .query_pairs()
-        .map(|(k, v)| {
-            let secret = matches!(
-                k.to_ascii_lowercase().as_str(),
-                "key" | "api_key" | "apikey" | "access_token" | "token" | "client_secret"
-            );
-            (
-                k.into_owned(),
-                if secret { "***".into() } else { v.into_owned() },
-            )
-        })
-        .collect();
-    if !pairs.is_empty() {
-        url.query_pairs_mut().clear().extend_pairs(pairs);
-    }
-    url.to_string()
-}
+/// A URL fit for logs and messages: key and token query values hidden.
+pub use crate::fetch::redact_url as redact;
 
 /// A count as APIs send it: an integer, a float, or a numeric string. Negative values read as
 /// 0; absurd ones (beyond `Count::MAX`, NaN) as unknown rather than as a huge audience.

@@ -6,8 +6,8 @@ pub mod appstore;
 pub mod bluesky;
 mod feed;
 pub mod hackernews;
-pub mod mastodon;
 pub mod lemmy;
+pub mod mastodon;
 pub mod paging;
 pub mod reddit;
 mod xml_prep;
@@ -154,16 +154,6 @@ pub fn build(config: &SourceConfig, brands: &[BrandConfig]) -> Result<Arc<dyn So
         SourceKind::Reddit => Arc::new(reddit::RedditSource::new(config, brands)?),
         SourceKind::Bluesky => Arc::new(bluesky::BlueskySource::new(config, brands)?),
         SourceKind::Youtube => Arc::new(youtube::YouTubeSource::new(config, brands)?),
-        other => {
-            let _ = brands;
-            return Err(BuildError::new(
-                config,
-                format!(
-                    "kind {:?} is not available in this build yet",
-                    other.as_str()
-                ),
-            ));
-        }
     };
     Ok(source)
 }

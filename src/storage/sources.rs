@@ -246,6 +246,18 @@ impl Store {
         Ok(record)
     }
 
+    /// Not polled before `until`, without counting an error (the host asked us to wait).
+    pub async fn defer_until(&self, name: &str, until: DateTime<Utc>) -> Result<(), StorageError> {
+        let _writer = self.write_guard().await;
+        with_pool!(self, pool => sqlx::query("UPDATE source_state SET next_poll_at = $1 WHERE name = $2")
+            .bind(until)
+            .bind(name)
+            .execute(pool)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+
     /// Misconfigured sources wait out the longest back-off; a new daemon may have new
     /// credentials or config, so it tries them again at once.
     pub async fn retry_misconfigured(&self) -> Result<(), StorageError> {
