@@ -30,7 +30,7 @@ use super::{
     SourceError, base_url, endpoint,
 };
 use crate::config::{BrandConfig, SourceConfig, SourceKind};
-use crate::domain::{Count, ExternalId, Handle, Platform, SourceName, truncate_chars};
+use crate::domain::{Count, ExternalId, Handle, SourceName, truncate_chars};
 use crate::fetch::Request;
 use crate::text::{MAX_TEXT_CHARS, collapse_whitespace, html_to_text, nfc};
 
@@ -96,10 +96,6 @@ impl Source for AppStoreSource {
         SourceKind::Appstore
     }
 
-    fn platform(&self) -> Platform {
-        SourceKind::Appstore.platform()
-    }
-
     fn poll<'a>(
         &'a self,
         ctx: &'a PollContext,
@@ -124,13 +120,7 @@ impl Source for AppStoreSource {
             }
             let (items, cursor) = collector.finish();
             cursors.set(STREAM, cursor);
-            Ok(PollResult::Page {
-                items,
-                next: SourceCursor {
-                    validators: state.validators.clone(),
-                    cursor: cursors.save(),
-                },
-            })
+            Ok(PollResult::from_streams(items, &cursors))
         }
         .boxed()
     }

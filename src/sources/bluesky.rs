@@ -33,7 +33,7 @@ use super::{
     SourceError, api, base_url, endpoint,
 };
 use crate::config::{BrandConfig, SourceConfig, SourceKind};
-use crate::domain::{Count, ExternalId, Handle, Platform, SourceName};
+use crate::domain::{Count, ExternalId, Handle, SourceName};
 use crate::fetch::{FetchError, Request, Response};
 
 const PUBLIC_APPVIEW: &str = "https://public.api.bsky.app";
@@ -362,10 +362,6 @@ impl Source for BlueskySource {
         SourceKind::Bluesky
     }
 
-    fn platform(&self) -> Platform {
-        SourceKind::Bluesky.platform()
-    }
-
     fn poll<'a>(
         &'a self,
         ctx: &'a PollContext,
@@ -396,13 +392,7 @@ impl Source for BlueskySource {
                     author.followers = Some(*count);
                 }
             }
-            Ok(PollResult::Page {
-                items,
-                next: SourceCursor {
-                    validators: Default::default(),
-                    cursor: cursors.save(),
-                },
-            })
+            Ok(PollResult::from_streams(items, &cursors))
         }
         .boxed()
     }

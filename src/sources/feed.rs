@@ -8,7 +8,7 @@ use super::{
     Engagement, PollContext, PollResult, RawAuthor, RawItem, Source, SourceCursor, SourceError,
 };
 use crate::config::{HttpUrl, SourceKind};
-use crate::domain::{ExternalId, Handle, Platform, SourceName};
+use crate::domain::{ExternalId, Handle, SourceName};
 use crate::fetch::Fetched;
 use crate::text::{html_to_text, sha256_hex};
 
@@ -30,10 +30,6 @@ impl Source for FeedSource {
 
     fn kind(&self) -> SourceKind {
         SourceKind::Feed
-    }
-
-    fn platform(&self) -> Platform {
-        Platform::Web
     }
 
     fn poll<'a>(

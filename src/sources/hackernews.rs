@@ -32,7 +32,7 @@ use super::{
     SourceError, base_url, endpoint,
 };
 use crate::config::{BrandConfig, SourceConfig, SourceKind};
-use crate::domain::{Count, ExternalId, Handle, Platform, SourceName};
+use crate::domain::{Count, ExternalId, Handle, SourceName};
 use crate::fetch::Request;
 use crate::text::html_to_text;
 
@@ -126,10 +126,6 @@ impl Source for HackerNewsSource {
         SourceKind::Hackernews
     }
 
-    fn platform(&self) -> Platform {
-        SourceKind::Hackernews.platform()
-    }
-
     fn poll<'a>(
         &'a self,
         ctx: &'a PollContext,
@@ -148,13 +144,7 @@ impl Source for HackerNewsSource {
                     }
                 }
             }
-            Ok(PollResult::Page {
-                items,
-                next: SourceCursor {
-                    validators: state.validators.clone(),
-                    cursor: cursors.save(),
-                },
-            })
+            Ok(PollResult::from_streams(items, &cursors))
         }
         .boxed()
     }

@@ -30,7 +30,7 @@ use super::{
     SourceError, api,
 };
 use crate::config::{BrandConfig, SourceConfig, SourceKind};
-use crate::domain::{Count, ExternalId, Handle, Platform, SourceName};
+use crate::domain::{Count, ExternalId, Handle, SourceName};
 use crate::fetch::{FetchError, Request};
 use crate::text::{collapse_whitespace, nfc};
 
@@ -204,10 +204,6 @@ impl Source for LemmySource {
         SourceKind::Lemmy
     }
 
-    fn platform(&self) -> Platform {
-        SourceKind::Lemmy.platform()
-    }
-
     fn poll<'a>(
         &'a self,
         ctx: &'a PollContext,
@@ -281,13 +277,7 @@ impl Source for LemmySource {
                     f.item
                 })
                 .collect();
-            Ok(PollResult::Page {
-                items,
-                next: SourceCursor {
-                    validators: Default::default(),
-                    cursor: cursors.save(),
-                },
-            })
+            Ok(PollResult::from_streams(items, &cursors))
         }
         .boxed()
     }

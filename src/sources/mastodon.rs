@@ -36,7 +36,7 @@ use super::{
     SourceError, base_url, endpoint,
 };
 use crate::config::{BrandConfig, SourceConfig, SourceKind};
-use crate::domain::{Count, ExternalId, Handle, Platform, SourceName};
+use crate::domain::{Count, ExternalId, Handle, SourceName};
 use crate::fetch::{FetchError, Request, Response};
 use crate::text::{collapse_whitespace, html_to_text, nfc};
 
@@ -267,10 +267,6 @@ impl Source for MastodonSource {
         SourceKind::Mastodon
     }
 
-    fn platform(&self) -> Platform {
-        SourceKind::Mastodon.platform()
-    }
-
     fn poll<'a>(
         &'a self,
         ctx: &'a PollContext,
@@ -300,13 +296,7 @@ impl Source for MastodonSource {
                         .filter(|i| seen.insert(i.external_id.clone())),
                 );
             }
-            Ok(PollResult::Page {
-                items,
-                next: SourceCursor {
-                    validators: Default::default(),
-                    cursor: cursors.save(),
-                },
-            })
+            Ok(PollResult::from_streams(items, &cursors))
         }
         .boxed()
     }

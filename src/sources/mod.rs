@@ -90,6 +90,20 @@ pub enum PollResult {
     },
 }
 
+impl PollResult {
+    /// A poll of a JSON API: its items and every stream's new position. Such APIs have no
+    /// cache validators; the cursors say where to resume.
+    pub fn from_streams(items: Vec<RawItem>, cursors: &paging::Cursors) -> Self {
+        PollResult::Page {
+            items,
+            next: SourceCursor {
+                validators: Validators::default(),
+                cursor: cursors.save(),
+            },
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
     #[error("fetch failed: {0}")]
@@ -126,7 +140,9 @@ pub struct PollContext {
 pub trait Source: Send + Sync {
     fn name(&self) -> &SourceName;
     fn kind(&self) -> SourceKind;
-    fn platform(&self) -> Platform;
+    fn platform(&self) -> Platform {
+        self.kind().platform()
+    }
     /// Fetches what is new since `state`. Must not panic on any response.
     fn poll<'a>(
         &'a self,

@@ -33,7 +33,7 @@ use super::{
     SourceError, api,
 };
 use crate::config::{BrandConfig, SourceConfig, SourceKind, normalize_subreddit};
-use crate::domain::{Count, ExternalId, Handle, Platform, SourceName};
+use crate::domain::{Count, ExternalId, Handle, SourceName};
 use crate::fetch::{FetchError, Request};
 use crate::text::{collapse_whitespace, nfc};
 
@@ -357,10 +357,6 @@ impl Source for RedditSource {
         SourceKind::Reddit
     }
 
-    fn platform(&self) -> Platform {
-        SourceKind::Reddit.platform()
-    }
-
     fn poll<'a>(
         &'a self,
         ctx: &'a PollContext,
@@ -398,13 +394,7 @@ impl Source for RedditSource {
                         .filter(|i| seen.insert(i.external_id.as_str().to_owned())),
                 );
             }
-            Ok(PollResult::Page {
-                items,
-                next: SourceCursor {
-                    validators: Default::default(),
-                    cursor: cursors.save(),
-                },
-            })
+            Ok(PollResult::from_streams(items, &cursors))
         }
         .boxed()
     }

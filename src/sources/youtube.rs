@@ -30,7 +30,7 @@ use super::{
     SourceError, api, base_url, endpoint,
 };
 use crate::config::{BrandConfig, SourceConfig, SourceKind};
-use crate::domain::{Count, ExternalId, Handle, Platform, SourceName};
+use crate::domain::{Count, ExternalId, Handle, SourceName};
 use crate::fetch::{FetchError, Request};
 
 const DEFAULT_BASE: &str = "https://www.googleapis.com";
@@ -259,10 +259,6 @@ impl Source for YouTubeSource {
         SourceKind::Youtube
     }
 
-    fn platform(&self) -> Platform {
-        SourceKind::Youtube.platform()
-    }
-
     fn poll<'a>(
         &'a self,
         ctx: &'a PollContext,
@@ -299,13 +295,7 @@ impl Source for YouTubeSource {
                         .filter(|i| seen.insert(i.external_id.clone())),
                 );
             }
-            Ok(PollResult::Page {
-                items,
-                next: SourceCursor {
-                    validators: Default::default(),
-                    cursor: cursors.save(),
-                },
-            })
+            Ok(PollResult::from_streams(items, &cursors))
         }
         .boxed()
     }
