@@ -11,7 +11,7 @@ use crate::domain::{Platform, SourceName};
 use crate::fetch::FetchError;
 use crate::matching::Matcher;
 use crate::metrics::Metrics;
-use crate::scoring::MentionScorer;
+use crate::scoring::{MentionScorer, ReachInputs, reach};
 use crate::sources::{PollContext, PollResult, RawItem, Source, SourceCursor, SourceError};
 use crate::storage::{NewMention, PollFailure, SourceState, StorageError, Store, StoreReport};
 
@@ -328,11 +328,13 @@ fn match_and_score(
                 item.lang_hint.as_deref(),
                 brands.iter().map(|b| b.brand.as_str()),
             );
+            let reach_score = reach(platform, &ReachInputs::of(&item)).score;
             Some(NewMention {
                 platform,
                 item,
                 brands,
                 score,
+                reach_score,
             })
         })
         .collect()

@@ -73,6 +73,9 @@ async fn mentions_are_scored_before_storing(backend: Backend) {
         (Some("en"), Some("positive"))
     );
     assert!(en.compound.unwrap() > 0.5);
+    // A feed shows no audience: the web estimate (300 impressions) on the log scale.
+    let reach = en.reach_score.expect("reach stored with the mention");
+    assert!((reach - 35.4).abs() < 0.1, "{reach}");
     assert!(
         kinds(en).contains(&"praise") && kinds(en).contains(&"recommendation"),
         "{:?}",
@@ -182,7 +185,7 @@ async fn rescore_applies_a_changed_config(backend: Backend) {
     ]);
     let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     let first = &json.as_array().unwrap()[0];
-    for key in ["lang", "label", "compound", "intents", "rating"] {
+    for key in ["lang", "label", "compound", "intents", "rating", "reach_score"] {
         assert!(
             first.get(key).is_some(),
             "mentions json lacks {key}: {first}"

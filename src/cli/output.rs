@@ -41,6 +41,8 @@ struct MentionJson<'a> {
     audience: Option<i64>,
     community: Option<&'a str>,
     app_version: Option<&'a str>,
+    /// 0-100 on a log scale; see the README's reach formula.
+    reach_score: Option<f64>,
     lang: Option<&'a str>,
     label: Option<&'a str>,
     compound: Option<f64>,
@@ -90,6 +92,7 @@ fn to_json(m: &MentionRow) -> MentionJson<'_> {
         audience: m.audience,
         community: m.community.as_deref(),
         app_version: m.app_version.as_deref(),
+        reach_score: m.reach_score,
         lang: m.lang.as_deref(),
         label: m.label.as_deref(),
         compound: m.compound,
@@ -161,6 +164,7 @@ pub fn write_mentions(
                 "views",
                 "audience",
                 "community",
+                "reach_score",
             ])?;
             for m in rows {
                 let brands: Vec<&str> = m.brands.iter().map(|(b, _)| b.as_str()).collect();
@@ -187,6 +191,7 @@ pub fn write_mentions(
                     opt(m.views),
                     opt(m.audience),
                     m.community.clone().unwrap_or_default(),
+                    m.reach_score.map(|r| r.to_string()).unwrap_or_default(),
                 ])?;
             }
             w.flush()?;

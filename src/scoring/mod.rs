@@ -7,6 +7,7 @@ pub mod estonian;
 mod et_lexicon;
 pub mod intent;
 pub mod lang;
+pub mod reach;
 pub mod vader;
 
 use std::fmt;
@@ -17,6 +18,7 @@ use serde::Serialize;
 pub use et_lexicon::{EtLexicon, LexiconError};
 pub use intent::{Intent, IntentKind};
 pub use lang::{Lang, LangChoice, LangDetector};
+pub use reach::{Reach, ReachInputs, reach};
 
 /// Sentiment in VADER's four numbers: `compound` in [-1, 1], and the shares of positive,
 /// neutral and negative words (they sum to about 1).

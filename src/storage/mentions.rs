@@ -11,7 +11,7 @@ use crate::matching::BrandMatch;
 use crate::scoring::{Intent, Scored};
 use crate::sources::{RawAuthor, RawItem, SourceCursor};
 
-/// Rows per multi-row INSERT: 26 parameters each stays below SQLite's (32,766) and
+/// Rows per multi-row INSERT: 27 parameters each stays below SQLite's (32,766) and
 /// PostgreSQL's (65,535) limits on bound parameters.
 const BATCH: usize = 500;
 
@@ -22,6 +22,8 @@ pub struct NewMention {
     pub item: RawItem,
     pub brands: Vec<BrandMatch>,
     pub score: Scored,
+    /// 0-100, see `scoring::reach`.
+    pub reach_score: f64,
 }
 
 /// What storing one poll's mentions did.
@@ -63,6 +65,7 @@ pub struct MentionRow {
     pub audience: Option<i64>,
     pub community: Option<String>,
     pub app_version: Option<String>,
+    pub reach_score: Option<f64>,
     /// "en", "et", "und" (other language), or `None` if not scored yet.
     pub lang: Option<String>,
     pub label: Option<String>,
@@ -95,6 +98,7 @@ struct MentionBrandRow {
     audience: Option<i64>,
     community: Option<String>,
     app_version: Option<String>,
+    reach_score: Option<f64>,
     lang: Option<String>,
     label: Option<String>,
     compound: Option<f64>,
@@ -168,7 +172,7 @@ impl Store {
                 let mut q = sqlx::QueryBuilder::new(
                     "INSERT INTO mentions (source, external_id, platform, url, title, text, author_id, \
                      published_at, fetched_at, likes, reposts, replies, points, rating, lang_hint, \
-                     views, audience, community, app_version, \
+                     views, audience, community, app_version, reach_score, \
                      lang, label, compound, pos, neu, neg, scored_at) ",
                 );
                 q.push_values(chunk, |mut row, m| {
@@ -195,7 +199,8 @@ impl Store {
                         .push_bind(e.views.map(|c| c.get()))
                         .push_bind(e.audience.map(|c| c.get()))
                         .push_bind(item.community.as_deref())
-                        .push_bind(item.app_version.as_deref());
+                        .push_bind(item.app_version.as_deref())
+                        .push_bind(m.reach_score);
                     let sentiment = m.score.sentiment;
                     row.push_bind(m.score.lang_code())
                         .push_bind(m.score.label.map(|l| l.as_str()))
@@ -274,7 +279,7 @@ impl Store {
         const SQL: &str = filtered!(
             "SELECT m.id, m.source, m.platform, m.url, m.title, m.text, a.handle, \
              a.display_name, a.followers, m.published_at, m.fetched_at, m.likes, m.reposts, m.replies, \
-             m.points, m.rating, m.views, m.audience, m.community, m.app_version, \
+             m.points, m.rating, m.views, m.audience, m.community, m.app_version, m.reach_score, \
              m.lang, m.label, m.compound, mb.brand, mb.matched_text \
              FROM mentions m JOIN mention_brands mb ON mb.mention_id = m.id \
              LEFT JOIN authors a ON a.id = m.author_id",
@@ -331,6 +336,7 @@ impl Store {
                 audience: row.audience,
                 community: row.community,
                 app_version: row.app_version,
+                reach_score: row.reach_score,
                 lang: row.lang,
                 label: row.label,
                 compound: row.compound,
