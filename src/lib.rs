@@ -1,8 +1,11 @@
-//! fanwatch: watch public feeds for brand mentions, store them, and (later) score and flag them.
+//! fanwatch: watch public feeds and social networks for brand mentions, score and store
+//! them, and rank the authors who advocate a brand.
 //!
 //! Data flows through the modules in this order:
-//! `config` → `sources` (fetch + parse) → `matching` → `pipeline` → `storage` → `http`/`cli`.
+//! `config` → `sources` (fetch + parse) → `matching` → `scoring` → `pipeline` → `storage`
+//! → `advocates` → `http`/`cli`.
 
+pub mod advocates;
 pub mod cli;
 pub mod config;
 pub mod daemon;

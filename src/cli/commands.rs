@@ -37,6 +37,34 @@ pub async fn dispatch(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Run => run(cli.config).await,
+        Command::Advocates {
+            brand,
+            week,
+            limit,
+            format,
+        } => {
+            let (_, config) = load(cli.config)?;
+            let as_of = week
+                .as_deref()
+                .map(super::advocates::parse_week)
+                .transpose()
+                .map_err(CliError::Usage)?
+                .unwrap_or_else(Utc::now);
+            let brand = brand.map(|b| canonical_brand(&config, &b));
+            let store = open(&config).await?;
+            let result = super::advocates::write(
+                &mut std::io::stdout().lock(),
+                &config,
+                &store,
+                brand.as_deref(),
+                as_of,
+                limit,
+                format,
+            )
+            .await;
+            store.close().await;
+            result.map_err(CliError::Runtime)
+        }
         Command::Sources { format } => {
             let (_, config) = load(cli.config)?;
             let store = open(&config).await?;
@@ -100,8 +128,10 @@ async fn rescore(config_flag: Option<PathBuf>, since: Option<String>) -> Result<
         total += updates.len();
         tracing::info!(rescored = total, up_to_id = after, "rescore progress");
     }
+    // Labels and intents changed: the author profiles are sums of them.
+    let weeks = store.rebuild_author_weeks().await?;
     store.close().await;
-    println!("rescored {total} mentions");
+    println!("rescored {total} mentions; rebuilt {weeks} author weeks");
     Ok(())
 }
 
@@ -349,6 +379,15 @@ pub fn parse_since(raw: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, Strin
     ))
 }
 
+/// Brands are stored under their configured spelling; any case works on the command line.
+fn canonical_brand(config: &Config, raw: &str) -> String {
+    config
+        .brands
+        .iter()
+        .find(|c| c.name.as_str().to_lowercase() == raw.trim().to_lowercase())
+        .map_or_else(|| raw.trim().to_owned(), |c| c.name.to_string())
+}
+
 async fn mentions(
     config_flag: Option<PathBuf>,
     brand: Option<String>,
@@ -362,15 +401,7 @@ async fn mentions(
         .map(|s| parse_since(&s, Utc::now()))
         .transpose()
         .map_err(CliError::Usage)?;
-    // Brands are stored under their configured spelling; accept any case on the command line.
-    let brand = brand.map(|b| {
-        config
-            .brands
-            .iter()
-            .find(|c| c.name.as_str().to_lowercase() == b.trim().to_lowercase())
-            .map(|c| c.name.to_string())
-            .unwrap_or(b)
-    });
+    let brand = brand.map(|b| canonical_brand(&config, &b));
     let store = open(&config).await?;
     let mut rows = store
         .mentions(&MentionFilter {

@@ -1,6 +1,7 @@
 //! Command line: `fanwatch [--config PATH] <command>`. Exit codes: 0 success, 1 runtime
 //! failure, 2 usage or configuration error.
 
+mod advocates;
 mod commands;
 mod output;
 mod score;
@@ -14,6 +15,7 @@ use clap::{Parser, Subcommand};
 use crate::config::ConfigError;
 use crate::telemetry::LogFormat;
 
+pub use advocates::write as write_advocates_to;
 pub use commands::print_outcomes as print_outcomes_to;
 pub use output::OutputFormat;
 pub use output::write_mentions as write_mentions_to;
@@ -64,6 +66,22 @@ pub enum Command {
     /// List every source with its kind, state (pending, ok, failing, misconfigured, down),
     /// last and next poll, items fetched, mentions stored and errors.
     Sources {
+        #[arg(long, value_enum, default_value = "table")]
+        format: OutputFormat,
+    },
+    /// The authors who praise and recommend each brand repeatedly over weeks, best first:
+    /// advocate score, quadrant (champion, loyal_fan, at_risk_voice, detractor), positive
+    /// weeks, reach.
+    Advocates {
+        /// Only this brand (case-insensitive).
+        #[arg(long)]
+        brand: Option<String>,
+        /// Rank as at the end of this ISO week, e.g. 2026-W47 (default: now).
+        #[arg(long)]
+        week: Option<String>,
+        /// At most this many authors per brand.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
         #[arg(long, value_enum, default_value = "table")]
         format: OutputFormat,
     },

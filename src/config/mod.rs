@@ -41,6 +41,8 @@ pub struct Config {
     pub sources: Vec<SourceConfig>,
     #[serde(default)]
     pub scoring: ScoringConfig,
+    #[serde(default)]
+    pub advocates: crate::advocates::AdvocateConfig,
 }
 
 /// How mentions are scored.
@@ -276,6 +278,25 @@ impl Config {
             return Err((
                 vec![Key("scoring".into()), Key("rescore_batch".into())],
                 "must be at least 1".into(),
+            ));
+        }
+        let adv = &self.advocates;
+        if !(7..=730).contains(&adv.window_days) {
+            return Err((
+                vec![Key("advocates".into()), Key("window_days".into())],
+                "must be between 7 and 730".into(),
+            ));
+        }
+        if adv.half_life_days == 0 || adv.half_life_days > 3650 {
+            return Err((
+                vec![Key("advocates".into()), Key("half_life_days".into())],
+                "must be between 1 and 3650".into(),
+            ));
+        }
+        if !(0.0..=100.0).contains(&adv.high_reach) {
+            return Err((
+                vec![Key("advocates".into()), Key("high_reach".into())],
+                "must be between 0 and 100 (a reach_score)".into(),
             ));
         }
         let mut brand_names = HashSet::new();

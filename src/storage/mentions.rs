@@ -4,6 +4,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
+use super::profiles::{REFRESH_CHUNK, refresh_queries, week_of};
 use super::sources::SET_STATE;
 use super::{SourceState, StorageError, Store, with_pool};
 use crate::domain::{MentionId, Platform, SourceName};
@@ -11,7 +12,7 @@ use crate::matching::BrandMatch;
 use crate::scoring::{Intent, Scored};
 use crate::sources::{RawAuthor, RawItem, SourceCursor};
 
-/// Rows per multi-row INSERT: 27 parameters each stays below SQLite's (32,766) and
+/// Rows per multi-row INSERT: 28 parameters each stays below SQLite's (32,766) and
 /// PostgreSQL's (65,535) limits on bound parameters.
 const BATCH: usize = 500;
 
@@ -133,6 +134,7 @@ impl Store {
         let _writer = self.write_guard().await;
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
+            let mut touched: Vec<i64> = Vec::new();
             for chunk in unique.chunks(BATCH) {
                 let mut authors: Vec<(Platform, &RawAuthor)> = Vec::new();
                 for m in chunk {
@@ -172,7 +174,7 @@ impl Store {
                 let mut q = sqlx::QueryBuilder::new(
                     "INSERT INTO mentions (source, external_id, platform, url, title, text, author_id, \
                      published_at, fetched_at, likes, reposts, replies, points, rating, lang_hint, \
-                     views, audience, community, app_version, reach_score, \
+                     views, audience, community, app_version, reach_score, week, \
                      lang, label, compound, pos, neu, neg, scored_at) ",
                 );
                 q.push_values(chunk, |mut row, m| {
@@ -200,7 +202,8 @@ impl Store {
                         .push_bind(e.audience.map(|c| c.get()))
                         .push_bind(item.community.as_deref())
                         .push_bind(item.app_version.as_deref())
-                        .push_bind(m.reach_score);
+                        .push_bind(m.reach_score)
+                        .push_bind(week_of(item.published_at.unwrap_or(at)).to_string());
                     let sentiment = m.score.sentiment;
                     row.push_bind(m.score.lang_code())
                         .push_bind(m.score.label.map(|l| l.as_str()))
@@ -237,6 +240,20 @@ impl Store {
                 if !intent_rows.is_empty() {
                     insert_intents(&intent_rows).build().execute(&mut *tx).await?;
                 }
+                for author_id in chunk.iter().filter(|m| ids.contains_key(m.item.external_id.as_str())).filter_map(|m| {
+                    let a = m.item.author.as_ref()?;
+                    author_ids.get(&(m.platform.as_str().to_owned(), a.handle.as_str().to_owned())).copied()
+                }) {
+                    if !touched.contains(&author_id) {
+                        touched.push(author_id);
+                    }
+                }
+            }
+            // Profiles move with the mentions, in the same transaction.
+            for authors in touched.chunks(REFRESH_CHUNK) {
+                let (mut delete, mut insert) = refresh_queries(authors);
+                delete.build().execute(&mut *tx).await?;
+                insert.build().execute(&mut *tx).await?;
             }
             let sql = sqlx::AssertSqlSafe(format!(
                 "UPDATE source_state SET {SET_STATE}, etag = $3, last_modified = $4, cursor = $5, \

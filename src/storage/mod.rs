@@ -4,11 +4,13 @@
 
 mod mentions;
 mod postgres;
+mod profiles;
 mod scores;
 mod sources;
 mod sqlite;
 
 pub use mentions::{MentionFilter, MentionRow, NewMention, StoreReport};
+pub use profiles::{AuthorWeek, week_of};
 pub use scores::{RescoreRow, ScoreUpdate};
 pub use sources::{FailureRecord, PollFailure, SourceState, SourceStatus};
 
