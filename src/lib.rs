@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod crm;
 pub mod daemon;
 pub mod demo;
 pub mod domain;

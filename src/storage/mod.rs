@@ -2,12 +2,14 @@
 //! backend module owns its connection set-up and migrations folder, and the queries, written
 //! once in portable SQL, run on whichever pool `Store` holds.
 
+mod crm;
 mod mentions;
 mod postgres;
 mod scores;
 mod sources;
 mod sqlite;
 
+pub use crm::{CustomerLink, ImportReport};
 pub use mentions::{MentionFilter, MentionRow, NewMention, StoreReport};
 pub use scores::{RescoreRow, ScoreUpdate};
 pub use sources::{FailureRecord, PollFailure, SourceState, SourceStatus};
