@@ -32,8 +32,24 @@ pub struct CustomerLink {
     pub segment: Segment,
 }
 
-/// (name, email, segment, lifecycle_stage) as stored.
-type StoredFields = (String, Option<String>, String, Option<String>);
+/// A customer row as stored, to compare with an imported record.
+#[derive(sqlx::FromRow)]
+struct StoredCustomer {
+    customer_id: String,
+    name: String,
+    email: Option<String>,
+    segment: String,
+    lifecycle_stage: Option<String>,
+}
+
+impl StoredCustomer {
+    fn same_as(&self, c: &CustomerRecord) -> bool {
+        self.name == c.name
+            && self.email == c.email
+            && self.segment == c.segment.as_str()
+            && self.lifecycle_stage == c.lifecycle_stage
+    }
+}
 
 impl Store {
     /// Stores checked customer records in one transaction: customers are upserted by
@@ -50,7 +66,7 @@ impl Store {
         let changed = with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
 
-            let mut stored: HashMap<String, StoredFields> = HashMap::new();
+            let mut stored: HashMap<String, StoredCustomer> = HashMap::new();
             let mut stored_handles: HashMap<String, BTreeSet<(String, String)>> = HashMap::new();
             for chunk in customers.chunks(BATCH) {
                 let mut q = sqlx::QueryBuilder::new(
@@ -62,9 +78,8 @@ impl Store {
                     list.push_bind(c.customer_id.as_str());
                 }
                 q.push(")");
-                let rows: Vec<(String, String, Option<String>, String, Option<String>)> =
-                    q.build_query_as().fetch_all(&mut *tx).await?;
-                stored.extend(rows.into_iter().map(|(id, n, e, s, l)| (id, (n, e, s, l))));
+                let rows: Vec<StoredCustomer> = q.build_query_as().fetch_all(&mut *tx).await?;
+                stored.extend(rows.into_iter().map(|r| (r.customer_id.clone(), r)));
 
                 let mut q = sqlx::QueryBuilder::new(
                     "SELECT customer_id, platform, handle FROM customer_handles WHERE customer_id IN (",
@@ -83,12 +98,7 @@ impl Store {
             let changed: Vec<&CustomerRecord> = customers
                 .iter()
                 .filter(|c| {
-                    let same_fields = stored.get(&c.customer_id).is_some_and(|(n, e, s, l)| {
-                        *n == c.name
-                            && *e == c.email
-                            && s == c.segment.as_str()
-                            && *l == c.lifecycle_stage
-                    });
+                    let same_fields = stored.get(&c.customer_id).is_some_and(|s| s.same_as(c));
                     let handles: BTreeSet<(String, String)> = c
                         .handles
                         .iter()
