@@ -185,7 +185,14 @@ async fn rescore_applies_a_changed_config(backend: Backend) {
     ]);
     let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     let first = &json.as_array().unwrap()[0];
-    for key in ["lang", "label", "compound", "intents", "rating", "reach_score"] {
+    for key in [
+        "lang",
+        "label",
+        "compound",
+        "intents",
+        "rating",
+        "reach_score",
+    ] {
         assert!(
             first.get(key).is_some(),
             "mentions json lacks {key}: {first}"
