@@ -162,6 +162,21 @@ impl Platform {
             Platform::YouTube => "youtube",
         }
     }
+
+    /// The platform named exactly as `as_str` writes it.
+    pub fn parse(raw: &str) -> Option<Platform> {
+        match raw {
+            "web" => Some(Platform::Web),
+            "mastodon" => Some(Platform::Mastodon),
+            "reddit" => Some(Platform::Reddit),
+            "hackernews" => Some(Platform::HackerNews),
+            "bluesky" => Some(Platform::Bluesky),
+            "lemmy" => Some(Platform::Lemmy),
+            "appstore" => Some(Platform::AppStore),
+            "youtube" => Some(Platform::YouTube),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for Platform {

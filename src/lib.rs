@@ -8,6 +8,7 @@
 pub mod advocates;
 pub mod cli;
 pub mod config;
+pub mod crm;
 pub mod daemon;
 pub mod demo;
 pub mod domain;

@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::output::{self, OutputFormat};
 use super::score::{InputFormat, ScoreFormat};
-use super::{Cli, CliError, Command};
+use super::{Cli, CliError, Command, CrmCommand};
 use crate::config::{self, CONFIG_ENV, Config};
 use crate::daemon::{self, Poller};
 use crate::domain::MentionId;
@@ -88,6 +88,16 @@ pub async fn dispatch(cli: Cli) -> Result<(), CliError> {
             explain,
         } => score(cli.config, lang, format, input_format, explain),
         Command::Rescore { since } => rescore(cli.config, since).await,
+        Command::Crm {
+            command: CrmCommand::Import { file },
+        } => {
+            let records = super::crm::read(&file)?;
+            let (_, config) = load(cli.config)?;
+            let store = open(&config).await?;
+            let result = super::crm::import(&store, &records).await;
+            store.close().await;
+            result
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod advocates;
 mod commands;
+mod crm;
 mod output;
 mod score;
 mod sources;
@@ -133,11 +134,26 @@ pub enum Command {
         #[arg(long)]
         since: Option<String>,
     },
+    /// Customer records from the CRM, linked to social authors by their handles.
+    Crm {
+        #[command(subcommand)]
+        command: CrmCommand,
+    },
     /// Ask a running daemon's /healthz (for container health checks).
     Healthcheck {
         /// Default: http://<http.listen>/healthz from the config, else 127.0.0.1:9187.
         #[arg(long)]
         url: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CrmCommand {
+    /// Import customers from a CSV file (customer_id,name,email,segment,lifecycle_stage,handles):
+    /// all lines or none; every bad line is listed.
+    Import {
+        /// The CSV file.
+        file: PathBuf,
     },
 }
 

@@ -2,6 +2,7 @@
 //! backend module owns its connection set-up and migrations folder, and the queries, written
 //! once in portable SQL, run on whichever pool `Store` holds.
 
+mod crm;
 mod mentions;
 mod postgres;
 mod profiles;
@@ -9,6 +10,7 @@ mod scores;
 mod sources;
 mod sqlite;
 
+pub use crm::{CustomerLink, ImportReport};
 pub use mentions::{MentionFilter, MentionRow, NewMention, StoreReport};
 pub use profiles::{AuthorWeek, week_of};
 pub use scores::{RescoreRow, ScoreUpdate};
