@@ -28,6 +28,8 @@ pub struct Poller {
     pub pipeline: Pipeline,
     sources: Vec<Arc<dyn Source>>,
     concurrency: usize,
+    flags: crate::flags::FlagConfig,
+    advocates: crate::advocates::AdvocateConfig,
 }
 
 impl Poller {
@@ -78,6 +80,8 @@ impl Poller {
             },
             sources,
             concurrency: config.poll.concurrency,
+            flags: config.flags.clone(),
+            advocates: config.advocates.clone(),
         })
     }
 
@@ -159,6 +163,21 @@ impl Poller {
             .store
             .record_not_modified(&unchanged, Utc::now())
             .await?;
+        // What was stored is looked at before the cycle ends, so a negative experience
+        // reaches a person within one cycle. A failure here loses nothing: the watermark
+        // stays and the next cycle looks again.
+        match crate::flags::detect(
+            &self.pipeline.store,
+            &self.flags,
+            &self.advocates,
+            Utc::now(),
+        )
+        .await
+        {
+            Ok(0) => {}
+            Ok(new) => tracing::info!(new_flags = new, "flags raised"),
+            Err(e) => tracing::error!(error = %e, "flag detection failed"),
+        }
         let elapsed = started.elapsed();
         self.pipeline.metrics.observe_cycle(elapsed);
         tracing::info!(

@@ -13,6 +13,7 @@ pub mod daemon;
 pub mod demo;
 pub mod domain;
 pub mod fetch;
+pub mod flags;
 pub mod http;
 pub mod matching;
 pub mod metrics;

@@ -9,7 +9,7 @@ use super::OutputFormat;
 use crate::advocates::{self, Advocate};
 use crate::config::Config;
 use crate::domain::truncate_chars;
-use crate::storage::Store;
+use crate::storage::{CustomerLink, Store};
 
 /// The JSON shape of one advocate (a contract: add fields, keep these).
 #[derive(Serialize)]
@@ -31,8 +31,8 @@ struct AdvocateJson<'a> {
     recommendations: i64,
     avg_sentiment: Option<f64>,
     last_seen: DateTime<Utc>,
-    customer_id: Option<&'a str>,
-    segment: Option<&'a str>,
+    customer_id: Option<String>,
+    segment: Option<&'static str>,
 }
 
 /// "2026-W47" → the last moment of that ISO week.
@@ -62,7 +62,17 @@ pub async fn write(
     let mut ranked = advocates::rank(&weeks, as_of, &config.advocates);
     // `limit` per brand: each brand's own top list.
     ranked.retain(|a| a.rank <= limit);
-    let rows: Vec<AdvocateJson<'_>> = ranked.iter().map(to_json).collect();
+    let customers = store.customer_links().await?;
+    let rows: Vec<AdvocateJson<'_>> = ranked
+        .iter()
+        .map(|a| {
+            let key = (
+                a.platform.clone(),
+                a.handle.trim_start_matches('@').to_lowercase(),
+            );
+            to_json(a, customers.get(&key))
+        })
+        .collect();
     match format {
         OutputFormat::Json => {
             serde_json::to_writer_pretty(&mut *out, &rows)?;
@@ -96,7 +106,7 @@ pub async fn write(
                     r.reach_score.to_string(),
                     r.mentions.to_string(),
                     r.negative.to_string(),
-                    r.customer_id.unwrap_or_default().to_owned(),
+                    r.customer_id.clone().unwrap_or_default(),
                     r.segment.unwrap_or_default().to_owned(),
                 ])?;
             }
@@ -107,7 +117,7 @@ pub async fn write(
     Ok(())
 }
 
-fn to_json(a: &Advocate) -> AdvocateJson<'_> {
+fn to_json<'a>(a: &'a Advocate, customer: Option<&CustomerLink>) -> AdvocateJson<'a> {
     AdvocateJson {
         rank: a.rank,
         brand: &a.brand,
@@ -126,8 +136,8 @@ fn to_json(a: &Advocate) -> AdvocateJson<'_> {
         recommendations: a.recommendations,
         avg_sentiment: a.avg_sentiment,
         last_seen: a.last_seen,
-        customer_id: None,
-        segment: None,
+        customer_id: customer.map(|c| c.customer_id.clone()),
+        segment: customer.map(|c| c.segment.as_str()),
     }
 }
 

@@ -65,6 +65,38 @@ pub async fn dispatch(cli: Cli) -> Result<(), CliError> {
             store.close().await;
             result.map_err(CliError::Runtime)
         }
+        Command::Flags {
+            action,
+            open: open_only,
+            kind,
+            format,
+        } => {
+            let (_, config) = load(cli.config)?;
+            let store = open(&config).await?;
+            let result = match action {
+                Some(super::FlagsAction::Ack { id }) => {
+                    match store.acknowledge_flag(id, Utc::now()).await {
+                        Ok(true) => {
+                            println!("flag {id} acknowledged");
+                            Ok(())
+                        }
+                        Ok(false) => Err(CliError::Usage(format!("no flag with id {id}"))),
+                        Err(e) => Err(CliError::Runtime(e.into())),
+                    }
+                }
+                None => super::flags::list(
+                    &mut std::io::stdout().lock(),
+                    &store,
+                    open_only,
+                    kind.as_deref(),
+                    format,
+                )
+                .await
+                .map_err(CliError::Runtime),
+            };
+            store.close().await;
+            result
+        }
         Command::Sources { format } => {
             let (_, config) = load(cli.config)?;
             let store = open(&config).await?;

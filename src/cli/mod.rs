@@ -4,6 +4,7 @@
 mod advocates;
 mod commands;
 mod crm;
+mod flags;
 mod output;
 mod score;
 mod sources;
@@ -86,6 +87,21 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "table")]
         format: OutputFormat,
     },
+    /// Flags to act on: negative experiences, churn risks, questions, influential fans,
+    /// spikes. `flags ack ID` marks one handled.
+    #[command(args_conflicts_with_subcommands = true)]
+    Flags {
+        #[command(subcommand)]
+        action: Option<FlagsAction>,
+        /// Only flags not yet acknowledged.
+        #[arg(long)]
+        open: bool,
+        /// Only this kind (negative_experience, churn_risk, question, influential_fan, spike).
+        #[arg(long)]
+        kind: Option<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: OutputFormat,
+    },
     /// List stored mentions, newest first.
     Mentions {
         /// Only mentions of this brand (case-insensitive).
@@ -155,6 +171,12 @@ pub enum CrmCommand {
         /// The CSV file.
         file: PathBuf,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FlagsAction {
+    /// Mark a flag handled.
+    Ack { id: i64 },
 }
 
 fn parse_lang_choice(s: &str) -> Result<crate::scoring::LangChoice, String> {

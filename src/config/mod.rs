@@ -43,6 +43,8 @@ pub struct Config {
     pub scoring: ScoringConfig,
     #[serde(default)]
     pub advocates: crate::advocates::AdvocateConfig,
+    #[serde(default)]
+    pub flags: crate::flags::FlagConfig,
 }
 
 /// How mentions are scored.

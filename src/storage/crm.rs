@@ -203,4 +203,31 @@ impl Store {
             segment,
         }))
     }
+
+    /// Every linked handle: (platform, lowercased handle) → customer. Matching happens in
+    /// Rust, where lowercasing covers all of Unicode (SQLite's LOWER only knows A-Z).
+    pub async fn customer_links(
+        &self,
+    ) -> Result<std::collections::HashMap<(String, String), CustomerLink>, StorageError> {
+        let rows: Vec<(String, String, String, String, String)> = with_pool!(self, pool => sqlx::query_as(
+            "SELECT h.platform, h.handle, c.customer_id, c.name, c.segment FROM customer_handles h \
+             JOIN customers c ON c.customer_id = h.customer_id",
+        )
+        .fetch_all(pool)
+        .await)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(platform, handle, customer_id, name, segment)| {
+                let segment = Segment::parse(&segment)?;
+                Some((
+                    (platform, handle),
+                    CustomerLink {
+                        customer_id,
+                        name,
+                        segment,
+                    },
+                ))
+            })
+            .collect())
+    }
 }

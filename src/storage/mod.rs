@@ -3,6 +3,7 @@
 //! once in portable SQL, run on whichever pool `Store` holds.
 
 mod crm;
+mod flags;
 mod mentions;
 mod postgres;
 mod profiles;
@@ -11,6 +12,7 @@ mod sources;
 mod sqlite;
 
 pub use crm::{CustomerLink, ImportReport};
+pub use flags::{FlagCandidate, FlagRow, NewFlag};
 pub use mentions::{MentionFilter, MentionRow, NewMention, StoreReport};
 pub use profiles::{AuthorWeek, week_of};
 pub use scores::{RescoreRow, ScoreUpdate};
