@@ -45,7 +45,7 @@ const POSTGRES_FILL: &[&str] = &[
      CASE n % 3 WHEN 0 THEN 'positive' WHEN 1 THEN 'neutral' ELSE 'negative' END, \
      CASE n % 3 WHEN 0 THEN 0.6 WHEN 1 THEN 0.0 ELSE -0.5 END, n % 100, \
      to_char(date_trunc('week', (now() - make_interval(days => (n % 90)::int)) AT TIME ZONE 'UTC'), 'YYYY-MM-DD'), \
-     now() FROM generate_series(1, 1000000) n",
+     now() FROM generate_series(1::bigint, 1000000) n",
     "INSERT INTO mention_brands (mention_id, brand, matched_text) SELECT id, 'Acme', 'acme' FROM mentions",
     "INSERT INTO mention_intents (mention_id, kind, cue) SELECT id, 'praise', 'love' FROM mentions WHERE id % 5 = 0",
     "INSERT INTO mention_intents (mention_id, kind, cue) SELECT id, 'recommendation', 'recommend' FROM mentions WHERE id % 7 = 0",
