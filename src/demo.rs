@@ -281,6 +281,19 @@ credentials_env = "FANWATCH_DEMO_NO_CREDENTIALS"
             .count();
         writeln!(out, "{:<16} {n} mention(s)", brand.name.as_str())?;
     }
+    writeln!(out, "\n== advocates (top 5 per brand) ==")?;
+    crate::cli::write_advocates_to(
+        &mut out,
+        &config,
+        &store,
+        None,
+        Utc::now(),
+        5,
+        OutputFormat::Table,
+    )
+    .await?;
+    writeln!(out, "\n== flags ==")?;
+    crate::cli::write_flags_to(&mut out, &store, true, None, OutputFormat::Table).await?;
     writeln!(out, "\n== sources ==")?;
     crate::cli::write_sources_to(&mut out, &config, &store, OutputFormat::Table).await?;
     writeln!(

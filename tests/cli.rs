@@ -305,6 +305,31 @@ fn demo_runs_offline_and_finds_mentions() {
             "{source}: {text}"
         );
     }
+    // Advocates and flags: the loyal blogger leads Acme; churn and negative experiences are flagged.
+    let advocates = text
+        .split("== advocates")
+        .nth(1)
+        .and_then(|t| t.split("== flags ==").next())
+        .expect("advocates table");
+    assert!(
+        advocates.lines().any(|l| l.trim_start().starts_with("1 ")
+            && l.contains("Acme")
+            && l.contains("dev_jonas")),
+        "{advocates}"
+    );
+    let flags = text
+        .split("== flags ==")
+        .nth(1)
+        .and_then(|t| t.split("== sources ==").next())
+        .expect("flags list");
+    for kind in [
+        "churn_risk",
+        "negative_experience",
+        "question",
+        "influential_fan",
+    ] {
+        assert!(flags.contains(kind), "{kind}: {flags}");
+    }
     let sources = text.split("== sources ==").nth(1).expect("sources table");
     for (name, kind, state) in [
         ("hn", "hackernews", "ok"),

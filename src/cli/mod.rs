@@ -19,6 +19,7 @@ use crate::telemetry::LogFormat;
 
 pub use advocates::write as write_advocates_to;
 pub use commands::print_outcomes as print_outcomes_to;
+pub use flags::list as write_flags_to;
 pub use output::OutputFormat;
 pub use output::write_mentions as write_mentions_to;
 pub use score::{InputFormat, ScoreFormat};
