@@ -129,6 +129,64 @@ async fn loyal_fans_rank_first(backend: Backend) {
     assert_eq!(last["quadrant"], "detractor");
     assert!(last["advocate_score"].as_f64().unwrap() < 0.0);
 
+    // `explain` of one of mari's mentions: contributions, intents, reach inputs, and her
+    // advocate-score breakdown.
+    let out = common::fanwatch(&[
+        "--config",
+        cfg.to_str().unwrap(),
+        "mentions",
+        "--format",
+        "json",
+    ]);
+    let mentions: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mari = mentions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["author"] == "mari")
+        .unwrap();
+    let id = mari["id"].as_i64().unwrap().to_string();
+    let out = common::fanwatch(&[
+        "--config",
+        cfg.to_str().unwrap(),
+        "explain",
+        &id,
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let e: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        e["contributions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["token"] == "great"),
+        "{e:#}"
+    );
+    assert!(
+        e["intents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["kind"] == "praise"),
+        "{e:#}"
+    );
+    assert!(e["reach"]["impressions"].as_f64().unwrap() > 0.0);
+    assert_eq!(e["advocate"][0]["positive_weeks"], 6);
+    assert!(
+        e["advocate"][0]["breakdown"]["loyalty"].as_f64().unwrap() > 3.0,
+        "{e:#}"
+    );
+    let text = common::fanwatch(&["--config", cfg.to_str().unwrap(), "explain", &id]);
+    assert!(
+        common::stdout(&text).contains("advocate for Acme: #"),
+        "{}",
+        common::stdout(&text)
+    );
+    let missing = common::fanwatch(&["--config", cfg.to_str().unwrap(), "explain", "999999"]);
+    assert_eq!(missing.status.code(), Some(2));
+
     // A week long before the history: nobody.
     let out = common::fanwatch(&[
         "--config",

@@ -97,6 +97,15 @@ pub async fn dispatch(cli: Cli) -> Result<(), CliError> {
             store.close().await;
             result
         }
+        Command::Explain { id, format } => {
+            let (_, config) = load(cli.config)?;
+            let store = open(&config).await?;
+            let result =
+                super::explain::write(&mut std::io::stdout().lock(), &config, &store, id, format)
+                    .await;
+            store.close().await;
+            result
+        }
         Command::Sources { format } => {
             let (_, config) = load(cli.config)?;
             let store = open(&config).await?;
@@ -450,6 +459,7 @@ async fn mentions(
             brand,
             since,
             source,
+            id: None,
         })
         .await?;
     store.close().await;

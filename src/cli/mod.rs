@@ -4,6 +4,7 @@
 mod advocates;
 mod commands;
 mod crm;
+mod explain;
 mod flags;
 mod output;
 mod score;
@@ -100,6 +101,14 @@ pub enum Command {
         /// Only this kind (negative_experience, churn_risk, question, influential_fan, spike).
         #[arg(long)]
         kind: Option<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: OutputFormat,
+    },
+    /// Why a mention scored as it did: sentiment contributions, intents and cues, reach
+    /// inputs, and the advocate-score breakdown of its author.
+    Explain {
+        /// The mention's id (first column of `mentions`).
+        id: i64,
         #[arg(long, value_enum, default_value = "table")]
         format: OutputFormat,
     },

@@ -40,6 +40,8 @@ pub struct MentionFilter {
     pub brand: Option<String>,
     pub since: Option<DateTime<Utc>>,
     pub source: Option<String>,
+    /// Just this mention.
+    pub id: Option<i64>,
 }
 
 /// One stored mention with its author and brands.
@@ -281,14 +283,14 @@ impl Store {
     /// Mentions, newest first.
     pub async fn mentions(&self, filter: &MentionFilter) -> Result<Vec<MentionRow>, StorageError> {
         // Mentions and their intents are read with the same filter ($1 brand, $2 since,
-        // $3 source).
+        // $3 source, $4 id).
         macro_rules! filtered {
             ($select:literal, $order:literal) => {
                 concat!(
                     $select,
                     " WHERE ($1 IS NULL OR m.id IN (SELECT mention_id FROM mention_brands WHERE brand = $1)) \
                      AND ($2 IS NULL OR COALESCE(m.published_at, m.fetched_at) >= $2) \
-                     AND ($3 IS NULL OR m.source = $3) ORDER BY ",
+                     AND ($3 IS NULL OR m.source = $3) AND ($4 IS NULL OR m.id = $4) ORDER BY ",
                     $order
                 )
             };
@@ -312,12 +314,14 @@ impl Store {
                 .bind(filter.brand.as_deref())
                 .bind(filter.since)
                 .bind(filter.source.as_deref())
+                .bind(filter.id)
                 .fetch_all(pool)
                 .await?;
             let intents = sqlx::query_as(INTENTS)
                 .bind(filter.brand.as_deref())
                 .bind(filter.since)
                 .bind(filter.source.as_deref())
+                .bind(filter.id)
                 .fetch_all(pool)
                 .await?;
             Ok::<_, sqlx::Error>((rows, intents))
