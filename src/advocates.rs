@@ -13,7 +13,7 @@
 //! back for a second week outranks any one-off poster however large their audience, while
 //! among equally loyal fans the one heard further ranks higher.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::storage::AuthorWeek;
@@ -239,6 +239,59 @@ pub fn rank(weeks: &[AuthorWeek], as_of: DateTime<Utc>, config: &AdvocateConfig)
     out
 }
 
+/// Social NPS of one brand in one ISO week: each author who mentioned the brand that week
+/// is a promoter (recommended it, or averaged sentiment ≥ 0.5 without negative mentions), a
+/// detractor (more negative than positive mentions, or averaged ≤ -0.05), or passive.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WeeklyNps {
+    pub brand: String,
+    /// ISO week, e.g. "2026-W47".
+    pub week: String,
+    pub authors: u32,
+    pub promoters: u32,
+    pub detractors: u32,
+    /// % promoters − % detractors, -100..100.
+    pub nps: f64,
+}
+
+pub fn social_nps(weeks: &[AuthorWeek]) -> Vec<WeeklyNps> {
+    let mut groups: std::collections::BTreeMap<(&str, &str), (u32, u32, u32)> =
+        std::collections::BTreeMap::new();
+    for w in weeks {
+        let avg = (w.scored > 0).then(|| w.sum_compound / w.scored as f64);
+        let promoter = w.negative == 0 && (w.recommendations > 0 || avg.is_some_and(|a| a >= 0.5));
+        let detractor = w.negative > w.positive || avg.is_some_and(|a| a <= -0.05);
+        let entry = groups.entry((&w.brand, &w.week)).or_default();
+        entry.0 += 1;
+        if promoter {
+            entry.1 += 1;
+        } else if detractor {
+            entry.2 += 1;
+        }
+    }
+    groups
+        .into_iter()
+        .map(
+            |((brand, week), (authors, promoters, detractors))| WeeklyNps {
+                brand: brand.to_owned(),
+                week: NaiveDate::parse_from_str(week, "%Y-%m-%d").map_or_else(
+                    |_| week.to_owned(),
+                    |d| {
+                        let iso = d.iso_week();
+                        format!("{}-W{:02}", iso.year(), iso.week())
+                    },
+                ),
+                authors,
+                promoters,
+                detractors,
+                nps: round1(
+                    100.0 * (f64::from(promoters) - f64::from(detractors)) / f64::from(authors),
+                ),
+            },
+        )
+        .collect()
+}
+
 fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
@@ -318,6 +371,28 @@ mod tests {
         assert_eq!(ranked[0].quadrant, Quadrant::Champion);
         assert_eq!(ranked[2].quadrant, Quadrant::AtRiskVoice);
         assert!(ranked[2].advocate_score < ranked[1].advocate_score);
+    }
+
+    #[test]
+    fn nps_counts_authors_per_week() {
+        let now = Utc::now();
+        let mut detractor = week(2, 0, now);
+        detractor.positive = 0;
+        detractor.negative = 2;
+        detractor.sum_compound = -0.6;
+        let mut recommender = week(3, 0, now);
+        recommender.recommendations = 1;
+        recommender.sum_compound = 0.2;
+        let mut passive = week(4, 0, now);
+        passive.sum_compound = 0.1;
+        let nps = social_nps(&[week(1, 0, now), detractor, recommender, passive]);
+        assert_eq!(nps.len(), 1);
+        assert_eq!(
+            (nps[0].authors, nps[0].promoters, nps[0].detractors),
+            (4, 2, 1)
+        );
+        assert_eq!(nps[0].nps, 25.0);
+        assert!(nps[0].week.contains("-W"), "{}", nps[0].week);
     }
 
     #[test]

@@ -117,6 +117,61 @@ pub async fn write(
     Ok(())
 }
 
+/// `fanwatch nps`: social NPS per brand and ISO week, oldest first.
+pub async fn write_nps(
+    out: &mut impl Write,
+    store: &Store,
+    brand: Option<&str>,
+    weeks: u32,
+    format: OutputFormat,
+) -> anyhow::Result<()> {
+    let now = Utc::now();
+    let to = crate::storage::week_of(now);
+    let from = to - chrono::Duration::weeks(i64::from(weeks.max(1)) - 1);
+    let rows = advocates::social_nps(&store.author_weeks(from, to, brand).await?);
+    match format {
+        OutputFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, &rows)?;
+            writeln!(out)?;
+        }
+        OutputFormat::Csv => {
+            let mut w = csv::Writer::from_writer(&mut *out);
+            w.write_record(["brand", "week", "authors", "promoters", "detractors", "nps"])?;
+            for r in &rows {
+                w.write_record([
+                    r.brand.clone(),
+                    r.week.clone(),
+                    r.authors.to_string(),
+                    r.promoters.to_string(),
+                    r.detractors.to_string(),
+                    r.nps.to_string(),
+                ])?;
+            }
+            w.flush()?;
+        }
+        OutputFormat::Table => {
+            writeln!(
+                out,
+                "{:<16} {:<9} {:>7} {:>9} {:>10} {:>6}",
+                "BRAND", "WEEK", "AUTHORS", "PROMOTERS", "DETRACTORS", "NPS"
+            )?;
+            for r in &rows {
+                writeln!(
+                    out,
+                    "{:<16} {:<9} {:>7} {:>9} {:>10} {:>+6.0}",
+                    truncate_chars(&r.brand, 16),
+                    r.week,
+                    r.authors,
+                    r.promoters,
+                    r.detractors,
+                    r.nps
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
 fn to_json<'a>(a: &'a Advocate, customer: Option<&CustomerLink>) -> AdvocateJson<'a> {
     AdvocateJson {
         rank: a.rank,

@@ -106,6 +106,25 @@ pub async fn dispatch(cli: Cli) -> Result<(), CliError> {
             store.close().await;
             result
         }
+        Command::Nps {
+            brand,
+            weeks,
+            format,
+        } => {
+            let (_, config) = load(cli.config)?;
+            let brand = brand.map(|b| canonical_brand(&config, &b));
+            let store = open(&config).await?;
+            let result = super::advocates::write_nps(
+                &mut std::io::stdout().lock(),
+                &store,
+                brand.as_deref(),
+                weeks,
+                format,
+            )
+            .await;
+            store.close().await;
+            result.map_err(CliError::Runtime)
+        }
         Command::Sources { format } => {
             let (_, config) = load(cli.config)?;
             let store = open(&config).await?;

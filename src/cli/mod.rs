@@ -112,6 +112,17 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "table")]
         format: OutputFormat,
     },
+    /// Social NPS per brand and ISO week: % promoters − % detractors among the authors who
+    /// mentioned the brand that week.
+    Nps {
+        #[arg(long)]
+        brand: Option<String>,
+        /// How many weeks back, this one included.
+        #[arg(long, default_value_t = 12)]
+        weeks: u32,
+        #[arg(long, value_enum, default_value = "table")]
+        format: OutputFormat,
+    },
     /// List stored mentions, newest first.
     Mentions {
         /// Only mentions of this brand (case-insensitive).
