@@ -6,30 +6,29 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{StorageError, Store, with_pool};
 
-/// The aggregate of mentions into author weeks, in three parts: up to the intents subquery
-/// (which a refresh narrows to its authors' mentions), up to the mentions' WHERE clause
-/// (which a refresh narrows to its authors), and the grouping. Intents are read in one
-/// grouped pass rather than probed per mention: a full rebuild of a million mentions is
-/// twice as fast that way.
-const HEAD: &str = "INSERT INTO author_weeks (author_id, brand, week, mentions, positive, \
+/// The aggregate of mentions into author weeks, up to its WHERE clause (callers may add
+/// `AND ...`), then `GROUP_BY`. Intents are probed per mention through their primary key:
+/// measured against one grouped pass over all intents joined in, this rebuilds a million
+/// mentions faster on SQLite (16 s against 27 s).
+const AGGREGATE: &str = "INSERT INTO author_weeks (author_id, brand, week, mentions, positive, \
      negative, praise, recommendations, complaints, sum_compound, scored, best_reach, last_seen) \
      SELECT m.author_id, mb.brand, m.week, COUNT(*), \
      SUM(CASE WHEN m.label = 'positive' THEN 1 ELSE 0 END), \
-     SUM(CASE WHEN m.label = 'negative' OR COALESCE(i.complaint, 0) = 1 THEN 1 ELSE 0 END), \
-     COALESCE(SUM(i.praise), 0), COALESCE(SUM(i.recommendation), 0), \
-     COALESCE(SUM(i.complaint), 0), COALESCE(SUM(m.compound), 0), COUNT(m.compound), \
-     MAX(m.reach_score), MAX(COALESCE(m.published_at, m.fetched_at)) \
+     SUM(CASE WHEN m.label = 'negative' OR EXISTS (SELECT 1 FROM mention_intents i \
+         WHERE i.mention_id = m.id AND i.kind IN ('complaint', 'churn_risk')) THEN 1 ELSE 0 END), \
+     SUM(CASE WHEN EXISTS (SELECT 1 FROM mention_intents i WHERE i.mention_id = m.id \
+         AND i.kind = 'praise') THEN 1 ELSE 0 END), \
+     SUM(CASE WHEN EXISTS (SELECT 1 FROM mention_intents i WHERE i.mention_id = m.id \
+         AND i.kind = 'recommendation') THEN 1 ELSE 0 END), \
+     SUM(CASE WHEN EXISTS (SELECT 1 FROM mention_intents i WHERE i.mention_id = m.id \
+         AND i.kind IN ('complaint', 'churn_risk')) THEN 1 ELSE 0 END), \
+     COALESCE(SUM(m.compound), 0), COUNT(m.compound), MAX(m.reach_score), \
+     MAX(COALESCE(m.published_at, m.fetched_at)) \
      FROM mentions m JOIN mention_brands mb ON mb.mention_id = m.id \
-     LEFT JOIN (SELECT mention_id, \
-         MAX(CASE WHEN kind = 'praise' THEN 1 ELSE 0 END) AS praise, \
-         MAX(CASE WHEN kind = 'recommendation' THEN 1 ELSE 0 END) AS recommendation, \
-         MAX(CASE WHEN kind IN ('complaint', 'churn_risk') THEN 1 ELSE 0 END) AS complaint \
-         FROM mention_intents";
-const MIDDLE: &str = " GROUP BY mention_id) i ON i.mention_id = m.id \
      WHERE m.author_id IS NOT NULL AND m.week IS NOT NULL";
 const GROUP_BY: &str = " GROUP BY m.author_id, mb.brand, m.week";
 
-/// Authors refreshed per statement (each bound twice), well under the parameter limits.
+/// Authors refreshed per statement, well under the bound-parameter limits.
 pub(super) const REFRESH_CHUNK: usize = 1000;
 
 /// `DELETE` and re-`INSERT` of these authors' weeks, to run inside the transaction that
@@ -46,13 +45,8 @@ where
         list.push_bind(*id);
     }
     delete.push(")");
-    let mut insert = sqlx::QueryBuilder::new(HEAD);
-    insert.push(" WHERE mention_id IN (SELECT id FROM mentions WHERE author_id IN (");
-    let mut list = insert.separated(", ");
-    for id in author_ids {
-        list.push_bind(*id);
-    }
-    insert.push("))").push(MIDDLE).push(" AND m.author_id IN (");
+    let mut insert = sqlx::QueryBuilder::new(AGGREGATE);
+    insert.push(" AND m.author_id IN (");
     let mut list = insert.separated(", ");
     for id in author_ids {
         list.push_bind(*id);
@@ -121,7 +115,7 @@ impl Store {
         let rows = with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             sqlx::query("DELETE FROM author_weeks").execute(&mut *tx).await?;
-            let sql = sqlx::AssertSqlSafe(format!("{HEAD}{MIDDLE}{GROUP_BY}"));
+            let sql = sqlx::AssertSqlSafe(format!("{AGGREGATE}{GROUP_BY}"));
             let done = sqlx::query(sql).execute(&mut *tx).await?;
             tx.commit().await?;
             Ok::<_, sqlx::Error>(done.rows_affected())
