@@ -242,6 +242,38 @@ impl Store {
                 if !intent_rows.is_empty() {
                     insert_intents(&intent_rows).build().execute(&mut *tx).await?;
                 }
+                // Posts seen again carry fresher likes and reposts: keep the latest numbers
+                // and the reach they give. Feeds show none, so they cost nothing here.
+                for m in chunk.iter().filter(|m| !ids.contains_key(m.item.external_id.as_str())) {
+                    let e = &m.item.engagement;
+                    let counts = [e.likes, e.reposts, e.replies, e.points, e.views, e.audience];
+                    if counts.iter().all(Option::is_none) {
+                        continue;
+                    }
+                    let n = |c: Option<crate::domain::Count>| c.map(|c| c.get());
+                    let author: Option<Option<i64>> = sqlx::query_scalar(
+                        "UPDATE mentions SET likes = COALESCE($1, likes), reposts = COALESCE($2, reposts), \
+                         replies = COALESCE($3, replies), points = COALESCE($4, points), \
+                         views = COALESCE($5, views), audience = COALESCE($6, audience), reach_score = $7 \
+                         WHERE source = $8 AND external_id = $9 RETURNING author_id",
+                    )
+                    .bind(n(e.likes))
+                    .bind(n(e.reposts))
+                    .bind(n(e.replies))
+                    .bind(n(e.points))
+                    .bind(n(e.views))
+                    .bind(n(e.audience))
+                    .bind(m.reach_score)
+                    .bind(source.as_str())
+                    .bind(m.item.external_id.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    if let Some(Some(author_id)) = author
+                        && !touched.contains(&author_id)
+                    {
+                        touched.push(author_id);
+                    }
+                }
                 for author_id in chunk.iter().filter(|m| ids.contains_key(m.item.external_id.as_str())).filter_map(|m| {
                     let a = m.item.author.as_ref()?;
                     author_ids.get(&(m.platform.as_str().to_owned(), a.handle.as_str().to_owned())).copied()
