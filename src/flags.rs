@@ -19,7 +19,7 @@ use serde::Deserialize;
 use crate::advocates::{self, AdvocateConfig};
 use crate::crm::Segment;
 use crate::domain::truncate_chars;
-use crate::storage::{CustomerLink, FlagCandidate, NewFlag, StorageError, Store};
+use crate::storage::{CustomerLink, CustomerLinks, FlagCandidate, NewFlag, StorageError, Store};
 
 /// `[flags]` in the config.
 #[derive(Debug, Clone, Deserialize)]
@@ -104,15 +104,6 @@ pub async fn detect(
     Ok(new)
 }
 
-fn customer<'a>(
-    customers: &'a HashMap<(String, String), CustomerLink>,
-    platform: &str,
-    handle: Option<&str>,
-) -> Option<&'a CustomerLink> {
-    let handle = handle?.trim().trim_start_matches('@').to_lowercase();
-    customers.get(&(platform.to_owned(), handle))
-}
-
 fn is_key_customer(link: Option<&CustomerLink>) -> bool {
     link.is_some_and(|c| matches!(c.segment, Segment::Top | Segment::Large))
 }
@@ -121,7 +112,7 @@ fn is_key_customer(link: Option<&CustomerLink>) -> bool {
 pub fn from_mentions(
     candidates: &[FlagCandidate],
     intents: &[(i64, String, String)],
-    customers: &HashMap<(String, String), CustomerLink>,
+    customers: &CustomerLinks,
     config: &FlagConfig,
 ) -> Vec<NewFlag> {
     let mut by_mention: HashMap<i64, Vec<(&str, &str)>> = HashMap::new();
@@ -133,7 +124,10 @@ pub fn from_mentions(
         let cues = by_mention.get(&m.id).map(Vec::as_slice).unwrap_or_default();
         let has = |k: &str| cues.iter().any(|(kind, _)| *kind == k);
         let reach = m.reach_score.unwrap_or(0.0);
-        let link = customer(customers, &m.platform, m.handle.as_deref());
+        let link = m
+            .handle
+            .as_deref()
+            .and_then(|h| customers.get(&m.platform, h));
         let key = is_key_customer(link);
         let reason = reason(m, cues, link);
         let mut raise = |kind: &'static str, severity: &'static str| {
@@ -322,9 +316,10 @@ mod tests {
 
     #[test]
     fn severity_follows_reach_and_customer_segment() {
-        let mut customers = HashMap::new();
+        let mut customers = CustomerLinks::default();
         customers.insert(
-            ("mastodon".to_owned(), "bigco".to_owned()),
+            "mastodon",
+            "bigco",
             CustomerLink {
                 customer_id: "C-1".into(),
                 name: "Big Co".into(),

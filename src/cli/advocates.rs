@@ -65,13 +65,7 @@ pub async fn write(
     let customers = store.customer_links().await?;
     let rows: Vec<AdvocateJson<'_>> = ranked
         .iter()
-        .map(|a| {
-            let key = (
-                a.platform.clone(),
-                a.handle.trim_start_matches('@').to_lowercase(),
-            );
-            to_json(a, customers.get(&key))
-        })
+        .map(|a| to_json(a, customers.get(&a.platform, &a.handle)))
         .collect();
     match format {
         OutputFormat::Json => {

@@ -25,17 +25,6 @@ pub enum SourceKind {
 }
 
 impl SourceKind {
-    pub const ALL: [SourceKind; 8] = [
-        SourceKind::Feed,
-        SourceKind::Hackernews,
-        SourceKind::Mastodon,
-        SourceKind::Bluesky,
-        SourceKind::Reddit,
-        SourceKind::Lemmy,
-        SourceKind::Appstore,
-        SourceKind::Youtube,
-    ];
-
     pub fn as_str(self) -> &'static str {
         match self {
             SourceKind::Feed => "feed",

@@ -32,6 +32,26 @@ pub struct CustomerLink {
     pub segment: Segment,
 }
 
+/// Linked handles by (platform, lowercased handle). Authors are matched here, in Rust, with
+/// the same normalisation the import used: Unicode-aware, where SQLite's LOWER knows A-Z only.
+#[derive(Debug, Clone, Default)]
+pub struct CustomerLinks(std::collections::HashMap<(String, String), CustomerLink>);
+
+impl CustomerLinks {
+    /// The customer behind an author's handle on a platform, if any.
+    pub fn get(&self, platform: &str, handle: &str) -> Option<&CustomerLink> {
+        let handle = normalize_handle(handle).ok()?;
+        self.0.get(&(platform.to_owned(), handle))
+    }
+
+    #[cfg(test)]
+    pub fn insert(&mut self, platform: &str, handle: &str, link: CustomerLink) {
+        if let Ok(handle) = normalize_handle(handle) {
+            self.0.insert((platform.to_owned(), handle), link);
+        }
+    }
+}
+
 /// A customer row as stored, to compare with an imported record.
 #[derive(sqlx::FromRow)]
 struct StoredCustomer {
@@ -204,30 +224,28 @@ impl Store {
         }))
     }
 
-    /// Every linked handle: (platform, lowercased handle) → customer. Matching happens in
-    /// Rust, where lowercasing covers all of Unicode (SQLite's LOWER only knows A-Z).
-    pub async fn customer_links(
-        &self,
-    ) -> Result<std::collections::HashMap<(String, String), CustomerLink>, StorageError> {
+    /// Every linked handle, for matching many authors at once.
+    pub async fn customer_links(&self) -> Result<CustomerLinks, StorageError> {
         let rows: Vec<(String, String, String, String, String)> = with_pool!(self, pool => sqlx::query_as(
             "SELECT h.platform, h.handle, c.customer_id, c.name, c.segment FROM customer_handles h \
              JOIN customers c ON c.customer_id = h.customer_id",
         )
         .fetch_all(pool)
         .await)?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|(platform, handle, customer_id, name, segment)| {
-                let segment = Segment::parse(&segment)?;
-                Some((
-                    (platform, handle),
-                    CustomerLink {
-                        customer_id,
-                        name,
-                        segment,
-                    },
-                ))
-            })
-            .collect())
+        Ok(CustomerLinks(
+            rows.into_iter()
+                .filter_map(|(platform, handle, customer_id, name, segment)| {
+                    let segment = Segment::parse(&segment)?;
+                    Some((
+                        (platform, handle),
+                        CustomerLink {
+                            customer_id,
+                            name,
+                            segment,
+                        },
+                    ))
+                })
+                .collect(),
+        ))
     }
 }

@@ -11,7 +11,7 @@ mod scores;
 mod sources;
 mod sqlite;
 
-pub use crm::{CustomerLink, ImportReport};
+pub use crm::{CustomerLink, CustomerLinks, ImportReport};
 pub use flags::{FlagCandidate, FlagRow, NewFlag};
 pub use mentions::{MentionFilter, MentionRow, NewMention, StoreReport};
 pub use profiles::{AuthorWeek, week_of};
