@@ -6,6 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc, Weekday};
 use serde::Serialize;
 
 use super::OutputFormat;
+use super::output::{write_csv, write_json};
 use crate::advocates::{self, Advocate};
 use crate::config::Config;
 use crate::domain::truncate_chars;
@@ -68,13 +69,10 @@ pub async fn write(
         .map(|a| to_json(a, customers.get(&a.platform, &a.handle)))
         .collect();
     match format {
-        OutputFormat::Json => {
-            serde_json::to_writer_pretty(&mut *out, &rows)?;
-            writeln!(out)?;
-        }
-        OutputFormat::Csv => {
-            let mut w = csv::Writer::from_writer(&mut *out);
-            w.write_record([
+        OutputFormat::Json => write_json(out, &rows)?,
+        OutputFormat::Csv => write_csv(
+            out,
+            [
                 "rank",
                 "brand",
                 "platform",
@@ -87,9 +85,9 @@ pub async fn write(
                 "negative",
                 "customer_id",
                 "segment",
-            ])?;
-            for r in &rows {
-                w.write_record([
+            ],
+            rows.iter().map(|r| {
+                [
                     r.rank.to_string(),
                     r.brand.to_owned(),
                     r.platform.to_owned(),
@@ -102,10 +100,9 @@ pub async fn write(
                     r.negative.to_string(),
                     r.customer_id.clone().unwrap_or_default(),
                     r.segment.unwrap_or_default().to_owned(),
-                ])?;
-            }
-            w.flush()?;
-        }
+                ]
+            }),
+        )?,
         OutputFormat::Table => write_table(out, &rows, from, to)?,
     }
     Ok(())
@@ -124,25 +121,21 @@ pub async fn write_nps(
     let from = to - chrono::Duration::weeks(i64::from(weeks.max(1)) - 1);
     let rows = advocates::social_nps(&store.author_weeks(from, to, brand).await?);
     match format {
-        OutputFormat::Json => {
-            serde_json::to_writer_pretty(&mut *out, &rows)?;
-            writeln!(out)?;
-        }
-        OutputFormat::Csv => {
-            let mut w = csv::Writer::from_writer(&mut *out);
-            w.write_record(["brand", "week", "authors", "promoters", "detractors", "nps"])?;
-            for r in &rows {
-                w.write_record([
+        OutputFormat::Json => write_json(out, &rows)?,
+        OutputFormat::Csv => write_csv(
+            out,
+            ["brand", "week", "authors", "promoters", "detractors", "nps"],
+            rows.iter().map(|r| {
+                [
                     r.brand.clone(),
                     r.week.clone(),
                     r.authors.to_string(),
                     r.promoters.to_string(),
                     r.detractors.to_string(),
                     r.nps.to_string(),
-                ])?;
-            }
-            w.flush()?;
-        }
+                ]
+            }),
+        )?,
         OutputFormat::Table => {
             writeln!(
                 out,

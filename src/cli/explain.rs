@@ -6,6 +6,7 @@ use std::io::Write;
 use chrono::Utc;
 use serde::Serialize;
 
+use super::output::write_json;
 use super::{CliError, OutputFormat};
 use crate::advocates::{self, Advocate};
 use crate::config::Config;
@@ -123,14 +124,10 @@ pub async fn write(
         advocate,
     };
     let written = match format {
-        OutputFormat::Json | OutputFormat::Csv => {
-            serde_json::to_writer_pretty(&mut *out, &explanation)
-                .map_err(std::io::Error::from)
-                .and_then(|()| writeln!(out))
-        }
-        OutputFormat::Table => write_text(out, &explanation),
+        OutputFormat::Json | OutputFormat::Csv => write_json(out, &explanation),
+        OutputFormat::Table => write_text(out, &explanation).map_err(Into::into),
     };
-    written.map_err(|e| CliError::Runtime(e.into()))
+    written.map_err(CliError::Runtime)
 }
 
 async fn author_standing(

@@ -5,6 +5,7 @@ use std::io::Write;
 use serde::Serialize;
 
 use super::OutputFormat;
+use super::output::{write_csv, write_json};
 use crate::domain::truncate_chars;
 use crate::storage::{FlagRow, Store};
 
@@ -50,13 +51,10 @@ pub async fn list(
     let flags = store.flags(open_only, kind).await?;
     let rows: Vec<FlagJson<'_>> = flags.iter().map(to_json).collect();
     match format {
-        OutputFormat::Json => {
-            serde_json::to_writer_pretty(&mut *out, &rows)?;
-            writeln!(out)?;
-        }
-        OutputFormat::Csv => {
-            let mut w = csv::Writer::from_writer(&mut *out);
-            w.write_record([
+        OutputFormat::Json => write_json(out, &rows)?,
+        OutputFormat::Csv => write_csv(
+            out,
+            [
                 "id",
                 "kind",
                 "severity",
@@ -66,9 +64,9 @@ pub async fn list(
                 "acknowledged",
                 "created_at",
                 "reason",
-            ])?;
-            for r in &rows {
-                w.write_record([
+            ],
+            rows.iter().map(|r| {
+                [
                     r.id.to_string(),
                     r.kind.to_owned(),
                     r.severity.to_owned(),
@@ -78,10 +76,9 @@ pub async fn list(
                     r.acknowledged.to_string(),
                     r.created_at.clone(),
                     r.reason.to_owned(),
-                ])?;
-            }
-            w.flush()?;
-        }
+                ]
+            }),
+        )?,
         OutputFormat::Table => {
             if rows.is_empty() {
                 writeln!(out, "no flags")?;

@@ -128,6 +128,28 @@ fn sentiment_cell(m: &MentionRow) -> String {
     cell
 }
 
+/// Rows as one pretty JSON array and a final newline.
+pub fn write_json(out: &mut impl Write, rows: &impl Serialize) -> anyhow::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, rows)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// A header line and one record per row.
+pub fn write_csv<const N: usize>(
+    out: &mut impl Write,
+    header: [&str; N],
+    records: impl IntoIterator<Item = [String; N]>,
+) -> anyhow::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(header)?;
+    for record in records {
+        w.write_record(record)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
 pub fn write_mentions(
     out: &mut impl Write,
     rows: &[MentionRow],
@@ -136,12 +158,11 @@ pub fn write_mentions(
     match format {
         OutputFormat::Json => {
             let items: Vec<MentionJson<'_>> = rows.iter().map(to_json).collect();
-            serde_json::to_writer_pretty(&mut *out, &items)?;
-            writeln!(out)?;
+            write_json(out, &items)?;
         }
-        OutputFormat::Csv => {
-            let mut w = csv::Writer::from_writer(out);
-            w.write_record([
+        OutputFormat::Csv => write_csv(
+            out,
+            [
                 "id",
                 "published_at",
                 "source",
@@ -165,10 +186,10 @@ pub fn write_mentions(
                 "audience",
                 "community",
                 "reach_score",
-            ])?;
-            for m in rows {
+            ],
+            rows.iter().map(|m| {
                 let brands: Vec<&str> = m.brands.iter().map(|(b, _)| b.as_str()).collect();
-                w.write_record([
+                [
                     m.id.to_string(),
                     m.published_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
                     m.source.clone(),
@@ -192,10 +213,9 @@ pub fn write_mentions(
                     opt(m.audience),
                     m.community.clone().unwrap_or_default(),
                     m.reach_score.map(|r| r.to_string()).unwrap_or_default(),
-                ])?;
-            }
-            w.flush()?;
-        }
+                ]
+            }),
+        )?,
         OutputFormat::Table => write_table(out, rows)?,
     }
     Ok(())

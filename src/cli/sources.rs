@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::OutputFormat;
+use super::output::{write_csv, write_json};
 use crate::config::Config;
 use crate::domain::truncate_chars;
 use crate::storage::{SourceState, SourceStatus, Store};
@@ -54,11 +55,8 @@ pub async fn write(
         })
         .collect();
     match format {
-        OutputFormat::Json => {
-            serde_json::to_writer_pretty(&mut *out, &rows)?;
-            writeln!(out)?;
-        }
-        OutputFormat::Csv => write_csv(&mut *out, &rows)?,
+        OutputFormat::Json => write_json(&mut *out, &rows)?,
+        OutputFormat::Csv => write_sources_csv(&mut *out, &rows)?,
         OutputFormat::Table => write_table(&mut *out, &rows)?,
     }
     out.flush().context("cannot write output")
@@ -154,33 +152,33 @@ fn write_table(out: &mut impl Write, rows: &[SourceJson<'_>]) -> std::io::Result
     Ok(())
 }
 
-fn write_csv(out: &mut impl Write, rows: &[SourceJson<'_>]) -> anyhow::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
-    w.write_record([
-        "name",
-        "kind",
-        "state",
-        "last_poll_at",
-        "next_poll_at",
-        "items_fetched",
-        "mentions_stored",
-        "consecutive_errors",
-        "last_error",
-    ])?;
-    for r in rows {
-        let t = |t: Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339()).unwrap_or_default();
-        w.write_record([
-            r.name.to_owned(),
-            r.kind.to_owned(),
-            r.state.to_string(),
-            t(r.last_poll_at),
-            t(r.next_poll_at),
-            r.items_fetched.to_string(),
-            r.mentions_stored.to_string(),
-            r.consecutive_errors.to_string(),
-            r.last_error.unwrap_or_default().to_owned(),
-        ])?;
-    }
-    w.flush()?;
-    Ok(())
+fn write_sources_csv(out: &mut impl Write, rows: &[SourceJson<'_>]) -> anyhow::Result<()> {
+    let t = |t: Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339()).unwrap_or_default();
+    write_csv(
+        out,
+        [
+            "name",
+            "kind",
+            "state",
+            "last_poll_at",
+            "next_poll_at",
+            "items_fetched",
+            "mentions_stored",
+            "consecutive_errors",
+            "last_error",
+        ],
+        rows.iter().map(|r| {
+            [
+                r.name.to_owned(),
+                r.kind.to_owned(),
+                r.state.to_string(),
+                t(r.last_poll_at),
+                t(r.next_poll_at),
+                r.items_fetched.to_string(),
+                r.mentions_stored.to_string(),
+                r.consecutive_errors.to_string(),
+                r.last_error.unwrap_or_default().to_owned(),
+            ]
+        }),
+    )
 }
