@@ -3,6 +3,8 @@
 //! every author profile (`author_weeks`) from the mentions and rank all advocates.
 //! Target: ≤ 30 s on SQLite and on PostgreSQL (FANWATCH_BENCH_PG_URL, an admin URL).
 
+mod common;
+
 use std::time::Instant;
 
 use chrono::Utc;
@@ -62,23 +64,7 @@ fn main() -> anyhow::Result<()> {
 
 async fn run() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let mut backends = vec![(
-        "sqlite",
-        format!("sqlite://{}", dir.path().join("bench.db").display()),
-    )];
-    if let Ok(admin) = std::env::var("FANWATCH_BENCH_PG_URL") {
-        let pool = sqlx::PgPool::connect(&admin).await?;
-        sqlx::query("DROP DATABASE IF EXISTS fanwatch_bench_advocates WITH (FORCE)")
-            .execute(&pool)
-            .await?;
-        sqlx::query("CREATE DATABASE fanwatch_bench_advocates")
-            .execute(&pool)
-            .await?;
-        pool.close().await;
-        let mut url = url::Url::parse(&admin)?;
-        url.set_path("fanwatch_bench_advocates");
-        backends.push(("postgres", url.to_string()));
-    }
+    let backends = common::bench_databases(dir.path(), "fanwatch_bench_advocates").await?;
     println!("{MENTIONS} mentions by {AUTHORS} authors over 90 days, one brand");
     let config = fanwatch::advocates::AdvocateConfig::default();
     for (backend, url) in backends {

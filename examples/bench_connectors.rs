@@ -5,6 +5,8 @@
 //!    server per kind as on the internet, into a fresh SQLite database (and PostgreSQL when
 //!    FANWATCH_BENCH_PG_URL names an admin URL). Target: ≤ 5 s on 2 cores.
 
+mod common;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -362,23 +364,7 @@ async fn cycle_bench() -> anyhow::Result<()> {
     unsafe { std::env::set_var("FANWATCH_BENCH_CRED_API_KEY", "bench-key") };
 
     let dir = tempfile::tempdir()?;
-    let mut backends = vec![(
-        "sqlite",
-        format!("sqlite://{}", dir.path().join("bench.db").display()),
-    )];
-    if let Ok(admin) = std::env::var("FANWATCH_BENCH_PG_URL") {
-        let pool = sqlx::PgPool::connect(&admin).await?;
-        sqlx::query("DROP DATABASE IF EXISTS fanwatch_bench_connectors")
-            .execute(&pool)
-            .await?;
-        sqlx::query("CREATE DATABASE fanwatch_bench_connectors")
-            .execute(&pool)
-            .await?;
-        pool.close().await;
-        let mut url = url::Url::parse(&admin)?;
-        url.set_path("fanwatch_bench_connectors");
-        backends.push(("postgres", url.to_string()));
-    }
+    let backends = common::bench_databases(dir.path(), "fanwatch_bench_connectors").await?;
     println!(
         "{} sources ({}), {} items, {} per page, one server per kind",
         MIX.iter().map(|(_, n)| n).sum::<usize>(),
