@@ -8,8 +8,7 @@
 mod common;
 
 use chrono::{Duration, FixedOffset, Utc};
-use common::{Backend, TestDb, failure, poller_with, status_of, stored_counts};
-use fanwatch::pipeline::PollStatus;
+use common::{Backend, TestDb, poller_with, status_of, stored_counts};
 use fanwatch::sources::appstore::parse_reviews;
 use fanwatch::storage::{MentionFilter, SourceState};
 use serde_json::{Value, json};
@@ -422,37 +421,11 @@ async fn bad_responses_fail_cleanly(backend: Backend) {
         toml.push_str(&source(name, &format!("{}{prefix}", server.uri()), ""));
     }
     let p = poller_with(&db, &toml).await;
-    let store = &p.pipeline.store;
-    let out = p.cycle(false, None).await.unwrap();
-    let mut before = Vec::new();
-    for (name, ..) in &cases {
-        assert_eq!(stored_counts(status_of(&out, name)).1, 1, "{name}");
-        before.push(store.source_status(name).await.unwrap().unwrap().cursor);
-    }
-    let out = p.cycle(false, None).await.unwrap();
-    for ((name, _, words, state), cursor) in cases.iter().zip(before) {
-        let status = status_of(&out, name);
-        let error = failure(status);
-        for w in words {
-            assert!(error.contains(w), "{name}: {error:?} lacks {w:?}");
-        }
-        assert!(
-            matches!(status, PollStatus::Failed { state: s, .. } if s == state),
-            "{name}: {status:?}"
-        );
-        let after = store.source_status(name).await.unwrap().unwrap().cursor;
-        assert!(cursor.is_some());
-        assert_eq!(after, cursor, "{name}: cursor moved on a failed poll");
-    }
-    assert_eq!(
-        store
-            .mentions(&MentionFilter::default())
-            .await
-            .unwrap()
-            .len(),
-        cases.len(),
-        "nothing stored by the failed polls"
-    );
+    let expected: Vec<(&str, &[&str], SourceState)> = cases
+        .iter()
+        .map(|(name, _, words, state)| (*name, words.as_slice(), *state))
+        .collect();
+    common::second_poll_fails_cleanly(&p, &expected).await;
     db.cleanup().await;
 }
 

@@ -4,7 +4,7 @@
 mod common;
 
 use chrono::{Duration, SecondsFormat, Utc};
-use common::{Backend, TestDb, failure, poller_with, shared, status_of, stored_counts};
+use common::{Backend, TestDb, failure, param, poller_with, shared, status_of, stored_counts};
 use fanwatch::pipeline::PollStatus;
 use fanwatch::sources::bluesky::{parse_feed, parse_profiles, parse_search};
 use fanwatch::storage::{MentionFilter, SourceState};
@@ -88,13 +88,6 @@ async fn requests_to(server: &MockServer, p: &str) -> Vec<wiremock::Request> {
         .into_iter()
         .filter(|r| r.url.path().ends_with(p))
         .collect()
-}
-
-fn param(r: &wiremock::Request, key: &str) -> Option<String> {
-    r.url
-        .query_pairs()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.into_owned())
 }
 
 async fn fields_pages_and_followers(backend: Backend) {

@@ -7,10 +7,13 @@ mod common;
 
 use std::collections::HashMap;
 
-use common::{Backend, TestDb, failure, poller_with, status_of, stored_counts};
+use common::{
+    Backend, TestDb, cursor_of, failure, mentions_of, poller_with, query_map, status_of,
+    stored_counts,
+};
 use fanwatch::pipeline::PollStatus;
 use fanwatch::sources::lemmy::parse_search;
-use fanwatch::storage::{MentionFilter, MentionRow, SourceState};
+use fanwatch::storage::{MentionFilter, SourceState};
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -95,31 +98,6 @@ fn search_mock(q: &str, type_: &str, page: u32) -> wiremock::MockBuilder {
 
 fn source(name: &str, base: &str, extra: &str) -> String {
     format!("[[sources]]\nname = \"{name}\"\nkind = \"lemmy\"\nbase_url = \"{base}\"\n{extra}\n")
-}
-
-async fn mentions(p: &fanwatch::daemon::Poller, source: &str) -> Vec<MentionRow> {
-    p.pipeline
-        .store
-        .mentions(&MentionFilter {
-            source: Some(source.into()),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-}
-
-async fn cursor(p: &fanwatch::daemon::Poller, name: &str) -> Option<String> {
-    p.pipeline
-        .store
-        .source_status(name)
-        .await
-        .unwrap()
-        .unwrap()
-        .cursor
-}
-
-fn query(req: &wiremock::Request) -> HashMap<String, String> {
-    req.url.query_pairs().into_owned().collect()
 }
 
 async fn search_maps_pages_and_looks_up_communities(backend: Backend) {
@@ -215,7 +193,7 @@ async fn search_maps_pages_and_looks_up_communities(backend: Backend) {
     let out = p.cycle(false, None).await.unwrap();
     assert_eq!(stored_counts(status_of(&out, "lemmy")), (102, 102, 0));
 
-    let rows = mentions(&p, "lemmy").await;
+    let rows = mentions_of(&p, "lemmy").await;
     let by_url = |u: &str| {
         rows.iter()
             .find(|m| m.url.as_deref() == Some(u))
@@ -254,13 +232,13 @@ async fn search_maps_pages_and_looks_up_communities(backend: Backend) {
 
     let requests = server.received_requests().await.unwrap();
     for r in requests.iter().filter(|r| r.url.path() == "/api/v3/search") {
-        let q = query(r);
+        let q = query_map(r);
         assert_eq!(q["q"], "acme");
         assert_eq!(q["sort"], "New");
         assert_eq!(q["listing_type"], "All");
         assert_eq!(q["limit"], "50");
     }
-    let saved = cursor(&p, "lemmy").await.unwrap();
+    let saved = cursor_of(&p, "lemmy").await.unwrap();
     assert!(
         saved.contains("posts:acme") && saved.contains("comments:acme"),
         "{saved}"
@@ -323,14 +301,14 @@ async fn second_cycle_reads_only_new_items(backend: Backend) {
         "older than the cursor is not passed on: {fetched}"
     );
     assert_eq!(duplicate, fetched as u64 - 1);
-    assert_eq!(mentions(&p, "l").await.len(), 3);
+    assert_eq!(mentions_of(&p, "l").await.len(), 3);
     let pages: Vec<String> = server
         .received_requests()
         .await
         .unwrap()
         .iter()
         .filter(|r| r.url.path() == "/api/v3/search")
-        .map(|r| query(r)["page"].clone())
+        .map(|r| query_map(r)["page"].clone())
         .collect();
     assert_eq!(pages, ["1", "1"]);
     db.cleanup().await;
@@ -391,7 +369,7 @@ async fn backfill_is_bounded(backend: Backend) {
         requests
             .iter()
             .filter(|r| r.url.path() == "/api/v3/search")
-            .all(|r| query(r)["page"] == "1"),
+            .all(|r| query_map(r)["page"] == "1"),
         "neither pages on"
     );
     db.cleanup().await;
@@ -512,7 +490,7 @@ async fn bad_responses_fail_cleanly(backend: Backend) {
         .chain([("halfway", ()), ("weird", ())])
     {
         assert_eq!(stored_counts(status_of(&out, q)), (1, 1, 0), "{q}");
-        before.insert(q.to_owned(), cursor(&p, q).await);
+        before.insert(q.to_owned(), cursor_of(&p, q).await);
     }
     let stored_before = p
         .pipeline
@@ -571,14 +549,18 @@ async fn bad_responses_fail_cleanly(backend: Backend) {
             PollStatus::Failed { state: s, .. } => assert_eq!(s, state, "{q}: {error}"),
             other => panic!("{q}: {other:?}"),
         }
-        assert_eq!(&cursor(&p, q).await, &before[*q], "{q}: cursor unchanged");
+        assert_eq!(
+            &cursor_of(&p, q).await,
+            &before[*q],
+            "{q}: cursor unchanged"
+        );
     }
     let error = failure(status_of(&out, "halfway"));
     assert!(error.contains("HTTP 500"), "{error}");
-    assert_eq!(cursor(&p, "halfway").await, before["halfway"]);
+    assert_eq!(cursor_of(&p, "halfway").await, before["halfway"]);
 
     assert_eq!(stored_counts(status_of(&out, "weird")).1, 1);
-    let rows = mentions(&p, "weird").await;
+    let rows = mentions_of(&p, "weird").await;
     let w = rows
         .iter()
         .find(|m| m.title.as_deref() == Some("Acme weird numbers"))

@@ -4,13 +4,13 @@
 mod common;
 
 use chrono::{Duration, Utc};
-use common::{Backend, TestDb, failure, poller_with, status_of, stored_counts};
+use common::{Backend, TestDb, cursor_of, failure, param, poller_with, status_of, stored_counts};
 use fanwatch::pipeline::PollStatus;
 use fanwatch::sources::mastodon::{parse_search, parse_status, parse_statuses};
 use fanwatch::storage::{MentionFilter, SourceState};
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path, query_param, query_param_is_missing};
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const JSON: &str = "application/json; charset=utf-8";
 
@@ -89,22 +89,6 @@ fn source(name: &str, base: &str, extra: &str) -> String {
         "[[sources]]\nname = \"{name}\"\nkind = \"mastodon\"\nbase_url = \"{base}\"\n\
          credentials_env = \"FWTEST_MASTO_NONE\"\n{extra}\n"
     )
-}
-
-fn query(req: &Request, key: &str) -> Option<String> {
-    req.url
-        .query_pairs()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.into_owned())
-}
-
-async fn cursor_of(p: &fanwatch::daemon::Poller, name: &str) -> Option<String> {
-    p.pipeline
-        .store
-        .source_status(name)
-        .await
-        .unwrap()
-        .and_then(|s| s.cursor)
 }
 
 async fn maps_fields_and_stores_a_status_once(backend: Backend) {
@@ -204,7 +188,7 @@ async fn maps_fields_and_stores_a_status_once(backend: Backend) {
     for server in [&a, &b] {
         let reqs = server.received_requests().await.unwrap();
         assert_eq!(reqs.len(), 1, "a short page is the whole timeline");
-        assert_eq!(query(&reqs[0], "limit").as_deref(), Some("40"));
+        assert_eq!(param(&reqs[0], "limit").as_deref(), Some("40"));
         assert!(reqs[0].headers.get("authorization").is_none());
     }
     db.cleanup().await;
@@ -267,7 +251,7 @@ async fn pages_until_max_pages_then_only_new(backend: Backend) {
     assert_eq!(stored_counts(status_of(&out, "masto")), (80, 80, 0));
     let reqs = server.received_requests().await.unwrap();
     assert_eq!(reqs.len(), 2, "max_pages bounds the paging");
-    assert_eq!(query(&reqs[1], "max_id").as_deref(), Some("961"));
+    assert_eq!(param(&reqs[1], "max_id").as_deref(), Some("961"));
     let cursor = cursor_of(&p, "masto").await.expect("cursor saved");
     assert!(cursor.contains("tag:acme@127.0.0.1:"), "{cursor}");
 
@@ -285,8 +269,8 @@ async fn pages_until_max_pages_then_only_new(backend: Backend) {
     assert_eq!(stored_counts(status_of(&out, "masto")), (2, 2, 0));
     let reqs = server.received_requests().await.unwrap();
     assert_eq!(reqs.len(), 3);
-    assert_eq!(query(&reqs[2], "since_id").as_deref(), Some("1000"));
-    assert_eq!(query(&reqs[2], "max_id"), None);
+    assert_eq!(param(&reqs[2], "since_id").as_deref(), Some("1000"));
+    assert_eq!(param(&reqs[2], "max_id"), None);
     let next = cursor_of(&p, "masto").await.unwrap();
     assert!(next.contains("\"1002\""), "{next}");
     db.cleanup().await;
@@ -528,10 +512,10 @@ async fn token_adds_search_on_base_url_only(backend: Backend) {
         .iter()
         .find(|r| r.url.path() == "/api/v2/search")
         .unwrap();
-    assert_eq!(query(search, "q").as_deref(), Some("acme"));
-    assert_eq!(query(search, "type").as_deref(), Some("statuses"));
-    assert_eq!(query(search, "resolve").as_deref(), Some("false"));
-    assert_eq!(query(search, "limit").as_deref(), Some("40"));
+    assert_eq!(param(search, "q").as_deref(), Some("acme"));
+    assert_eq!(param(search, "type").as_deref(), Some("statuses"));
+    assert_eq!(param(search, "resolve").as_deref(), Some("false"));
+    assert_eq!(param(search, "limit").as_deref(), Some("40"));
     let others = other.received_requests().await.unwrap();
     assert_eq!(others.len(), 1, "no search where the token does not belong");
     assert!(others[0].headers.get("authorization").is_none());
@@ -545,7 +529,7 @@ async fn token_adds_search_on_base_url_only(backend: Backend) {
         .rev()
         .find(|r| r.url.path() == "/api/v2/search")
         .unwrap();
-    assert_eq!(query(last_search, "min_id").as_deref(), Some("300"));
+    assert_eq!(param(last_search, "min_id").as_deref(), Some("300"));
     db.cleanup().await;
 }
 

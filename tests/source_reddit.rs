@@ -6,10 +6,13 @@ mod common;
 
 use std::collections::HashMap;
 
-use common::{Backend, TestDb, failure, poller_with, status_of, stored_counts};
+use common::{
+    Backend, TestDb, cursor_of, failure, mentions_of, poller_with, query_map, status_of,
+    stored_counts,
+};
 use fanwatch::pipeline::PollStatus;
 use fanwatch::sources::reddit::parse_listing;
-use fanwatch::storage::{MentionFilter, MentionRow, SourceState};
+use fanwatch::storage::{MentionFilter, SourceState};
 use serde_json::{Value, json};
 use wiremock::matchers::{
     basic_auth, bearer_token, body_string_contains, method, path, path_regex, query_param,
@@ -62,31 +65,6 @@ fn ok(body: &Value) -> ResponseTemplate {
 
 fn source(name: &str, base: &str, extra: &str) -> String {
     format!("[[sources]]\nname = \"{name}\"\nkind = \"reddit\"\nbase_url = \"{base}\"\n{extra}\n")
-}
-
-async fn mentions(p: &fanwatch::daemon::Poller, source: &str) -> Vec<MentionRow> {
-    p.pipeline
-        .store
-        .mentions(&MentionFilter {
-            source: Some(source.into()),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-}
-
-async fn cursor(p: &fanwatch::daemon::Poller, name: &str) -> Option<String> {
-    p.pipeline
-        .store
-        .source_status(name)
-        .await
-        .unwrap()
-        .unwrap()
-        .cursor
-}
-
-fn query(req: &wiremock::Request) -> HashMap<String, String> {
-    req.url.query_pairs().into_owned().collect()
 }
 
 async fn subreddit_listings_page_and_map(backend: Backend) {
@@ -153,7 +131,7 @@ async fn subreddit_listings_page_and_map(backend: Backend) {
     let out = p.cycle(false, None).await.unwrap();
     assert_eq!(stored_counts(status_of(&out, "r")), (5, 3, 0));
 
-    let rows = mentions(&p, "r").await;
+    let rows = mentions_of(&p, "r").await;
     let by_url = |u: &str| {
         rows.iter()
             .find(|m| m.url.as_deref() == Some(u))
@@ -193,7 +171,7 @@ async fn subreddit_listings_page_and_map(backend: Backend) {
     let requests = server.received_requests().await.unwrap();
     assert_eq!(requests.len(), 3, "two pages of new, one of comments");
     for r in &requests {
-        let q = query(r);
+        let q = query_map(r);
         assert_eq!(q.get("limit").map(String::as_str), Some("100"), "{}", r.url);
         assert_eq!(
             q.get("raw_json").map(String::as_str),
@@ -206,7 +184,7 @@ async fn subreddit_listings_page_and_map(backend: Backend) {
             "public JSON: no auth"
         );
     }
-    let saved = cursor(&p, "r").await.unwrap();
+    let saved = cursor_of(&p, "r").await.unwrap();
     assert!(
         saved.contains("r/tech/new") && saved.contains("r/tech/comments"),
         "{saved}"
@@ -280,7 +258,7 @@ async fn second_cycle_reads_only_new_items(backend: Backend) {
         fetched <= 2,
         "items older than the cursor are not passed on"
     );
-    assert_eq!(mentions(&p, "r").await.len(), 4);
+    assert_eq!(mentions_of(&p, "r").await.len(), 4);
     let requests = server.received_requests().await.unwrap();
     assert_eq!(requests.len(), 2, "one page of new, one of comments");
     db.cleanup().await;
@@ -320,7 +298,7 @@ async fn site_wide_search_per_query(backend: Backend) {
     let mut qs: Vec<String> = requests
         .iter()
         .map(|r| {
-            let q = query(r);
+            let q = query_map(r);
             assert_eq!(q["sort"], "new");
             assert_eq!(q["type"], "link");
             assert_eq!(q["limit"], "100");
@@ -334,7 +312,7 @@ async fn site_wide_search_per_query(backend: Backend) {
     let out = p.cycle(false, None).await.unwrap();
     let (_, new, _) = stored_counts(status_of(&out, "search"));
     assert_eq!(new, 0);
-    assert_eq!(mentions(&p, "search").await.len(), 2);
+    assert_eq!(mentions_of(&p, "search").await.len(), 2);
     db.cleanup().await;
 }
 
@@ -394,7 +372,7 @@ async fn backfill_is_bounded(backend: Backend) {
     assert_eq!(stored_counts(status_of(&out, "many")).0, 4);
     let requests = server.received_requests().await.unwrap();
     assert!(
-        requests.iter().all(|r| !query(r).contains_key("after")),
+        requests.iter().all(|r| !query_map(r).contains_key("after")),
         "neither source pages further"
     );
     db.cleanup().await;
@@ -514,9 +492,9 @@ async fn bad_responses_fail_cleanly(backend: Backend) {
     let mut before = HashMap::new();
     for (sub, ..) in &cases {
         assert_eq!(stored_counts(status_of(&out, sub)).1, 1, "{sub}");
-        before.insert(sub.to_string(), cursor(&p, sub).await);
+        before.insert(sub.to_string(), cursor_of(&p, sub).await);
     }
-    let halfway_before = cursor(&p, "halfway").await;
+    let halfway_before = cursor_of(&p, "halfway").await;
     let stored_before = p
         .pipeline
         .store
@@ -574,18 +552,18 @@ async fn bad_responses_fail_cleanly(backend: Backend) {
             other => panic!("{sub}: {other:?}"),
         }
         assert_eq!(
-            &cursor(&p, sub).await,
+            &cursor_of(&p, sub).await,
             &before[*sub],
             "{sub}: cursor unchanged"
         );
     }
     let error = failure(status_of(&out, "halfway"));
     assert!(error.contains("HTTP 500"), "{error}");
-    assert_eq!(cursor(&p, "halfway").await, halfway_before);
+    assert_eq!(cursor_of(&p, "halfway").await, halfway_before);
 
     let (_, new, _) = stored_counts(status_of(&out, "weird"));
     assert_eq!(new, 1);
-    let rows = mentions(&p, "weird").await;
+    let rows = mentions_of(&p, "weird").await;
     let w = rows
         .iter()
         .find(|m| m.title.as_deref() == Some("Acme weird numbers"))

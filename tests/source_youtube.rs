@@ -4,7 +4,7 @@
 mod common;
 
 use chrono::{Duration, SecondsFormat, Utc};
-use common::{Backend, TestDb, failure, poller_with, status_of, stored_counts};
+use common::{Backend, TestDb, failure, param, poller_with, status_of, stored_counts};
 use fanwatch::pipeline::PollStatus;
 use fanwatch::sources::youtube::parse_comment_threads;
 use fanwatch::storage::{MentionFilter, SourceState};
@@ -92,13 +92,6 @@ fn source(name: &str, base: &str, env: &str, extra: &str) -> String {
 
 fn set_key(env: &str, key: &str) {
     unsafe { std::env::set_var(format!("{env}_API_KEY"), key) };
-}
-
-fn param(r: &wiremock::Request, key: &str) -> Option<String> {
-    r.url
-        .query_pairs()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.into_owned())
 }
 
 async fn requests(server: &MockServer) -> Vec<wiremock::Request> {

@@ -305,6 +305,89 @@ pub fn failure(status: &fanwatch::pipeline::PollStatus) -> &str {
     }
 }
 
+/// One query parameter of a request a mock server received.
+pub fn param(req: &wiremock::Request, key: &str) -> Option<String> {
+    req.url
+        .query_pairs()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// All query parameters of a request a mock server received.
+pub fn query_map(req: &wiremock::Request) -> std::collections::HashMap<String, String> {
+    req.url.query_pairs().into_owned().collect()
+}
+
+/// The cursor a source's state holds now.
+pub async fn cursor_of(p: &Poller, name: &str) -> Option<String> {
+    p.pipeline
+        .store
+        .source_status(name)
+        .await
+        .unwrap()
+        .unwrap()
+        .cursor
+}
+
+/// The stored mentions of one source.
+pub async fn mentions_of(p: &Poller, source: &str) -> Vec<fanwatch::storage::MentionRow> {
+    p.pipeline
+        .store
+        .mentions(&fanwatch::storage::MentionFilter {
+            source: Some(source.into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+}
+
+/// The bad-response contract of a connector: each case's source first stores one mention
+/// (so it has a cursor to keep), then meets its bad response. The second poll must fail with
+/// every word of the case in its error and the case's state, leave the cursor where it was,
+/// and store nothing. Returns each case's error for further checks.
+pub async fn second_poll_fails_cleanly(
+    p: &Poller,
+    cases: &[(&str, &[&str], fanwatch::storage::SourceState)],
+) -> Vec<String> {
+    let store = &p.pipeline.store;
+    let out = p.cycle(false, None).await.unwrap();
+    let mut before = Vec::new();
+    for (name, ..) in cases {
+        assert_eq!(stored_counts(status_of(&out, name)).1, 1, "{name}");
+        before.push(cursor_of(p, name).await);
+    }
+    let out = p.cycle(false, None).await.unwrap();
+    let mut errors = Vec::new();
+    for ((name, words, state), cursor) in cases.iter().zip(before) {
+        let status = status_of(&out, name);
+        let error = failure(status);
+        for w in *words {
+            assert!(error.contains(w), "{name}: {error:?} lacks {w:?}");
+        }
+        assert!(
+            matches!(status, fanwatch::pipeline::PollStatus::Failed { state: s, .. } if s == state),
+            "{name}: {status:?}"
+        );
+        assert!(cursor.is_some());
+        assert_eq!(
+            cursor_of(p, name).await,
+            cursor,
+            "{name}: cursor moved on a failed poll"
+        );
+        errors.push(error.to_owned());
+    }
+    assert_eq!(
+        store
+            .mentions(&fanwatch::storage::MentionFilter::default())
+            .await
+            .unwrap()
+            .len(),
+        cases.len(),
+        "nothing stored by the failed polls"
+    );
+    errors
+}
+
 /// Serves `app` on a free port of 127.0.0.1 for the rest of the test; returns its base URL.
 pub async fn serve(app: axum::Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
