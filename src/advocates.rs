@@ -254,6 +254,12 @@ pub struct WeeklyNps {
     pub nps: f64,
 }
 
+/// A date's ISO week as people write it: "2026-W47".
+pub fn iso_week_name(day: NaiveDate) -> String {
+    let iso = day.iso_week();
+    format!("{}-W{:02}", iso.year(), iso.week())
+}
+
 pub fn social_nps(weeks: &[AuthorWeek]) -> Vec<WeeklyNps> {
     let mut groups: std::collections::BTreeMap<(&str, &str), (u32, u32, u32)> =
         std::collections::BTreeMap::new();
@@ -274,13 +280,8 @@ pub fn social_nps(weeks: &[AuthorWeek]) -> Vec<WeeklyNps> {
         .map(
             |((brand, week), (authors, promoters, detractors))| WeeklyNps {
                 brand: brand.to_owned(),
-                week: NaiveDate::parse_from_str(week, "%Y-%m-%d").map_or_else(
-                    |_| week.to_owned(),
-                    |d| {
-                        let iso = d.iso_week();
-                        format!("{}-W{:02}", iso.year(), iso.week())
-                    },
-                ),
+                week: NaiveDate::parse_from_str(week, "%Y-%m-%d")
+                    .map_or_else(|_| week.to_owned(), iso_week_name),
                 authors,
                 promoters,
                 detractors,

@@ -30,6 +30,9 @@ pub struct Poller {
     concurrency: usize,
     flags: crate::flags::FlagConfig,
     advocates: crate::advocates::AdvocateConfig,
+    router: Option<crate::notify::Router>,
+    /// Rung when flags were raised, so the outbox worker sends their alerts at once.
+    notify_wake: Option<Arc<tokio::sync::Notify>>,
 }
 
 impl Poller {
@@ -82,7 +85,14 @@ impl Poller {
             concurrency: config.poll.concurrency,
             flags: config.flags.clone(),
             advocates: config.advocates.clone(),
+            router: crate::notify::Router::new(&config.notify),
+            notify_wake: None,
         })
+    }
+
+    /// Wakes `notifier`'s worker whenever a cycle raises flags.
+    pub fn wake_on_flags(&mut self, wake: Arc<tokio::sync::Notify>) {
+        self.notify_wake = Some(wake);
     }
 
     pub fn source_names(&self) -> impl Iterator<Item = &str> {
@@ -170,12 +180,18 @@ impl Poller {
             &self.pipeline.store,
             &self.flags,
             &self.advocates,
+            self.router.as_ref(),
             Utc::now(),
         )
         .await
         {
             Ok(0) => {}
-            Ok(new) => tracing::info!(new_flags = new, "flags raised"),
+            Ok(new) => {
+                tracing::info!(new_flags = new, "flags raised");
+                if let Some(wake) = &self.notify_wake {
+                    wake.notify_one();
+                }
+            }
             Err(e) => tracing::error!(error = %e, "flag detection failed"),
         }
         let elapsed = started.elapsed();

@@ -76,23 +76,27 @@ fn default_spike_min() -> usize {
 
 /// Looks at every mention stored since the last run, the advocate ranking and the last
 /// hour's negative volume; returns how many flags are new.
+/// With a `router`, each new flag's emails are queued in the transaction that raises it.
 pub async fn detect(
     store: &Store,
     config: &FlagConfig,
     advocates: &AdvocateConfig,
+    router: Option<&crate::notify::Router>,
     now: DateTime<Utc>,
 ) -> Result<u64, StorageError> {
+    let emails =
+        |id: i64, flag: &NewFlag| router.map_or_else(Vec::new, |r| r.flag_emails(id, flag, now));
     let customers = store.customer_links().await?;
     let mut new = 0;
     loop {
         let (upto, candidates, intents) = store.flag_candidates().await?;
         if candidates.is_empty() && intents.is_empty() {
             // Either nothing new, or a batch of mentions without brands: move past it.
-            new += store.raise_flags(&[], Some(upto), now).await?;
+            new += store.raise_flags(&[], Some(upto), now, &emails).await?;
             break;
         }
         let flags = from_mentions(&candidates, &intents, &customers, config);
-        new += store.raise_flags(&flags, Some(upto), now).await?;
+        new += store.raise_flags(&flags, Some(upto), now, &emails).await?;
     }
     let mut flags = top_advocates(store, config, advocates, now).await?;
     flags.extend(spikes(
@@ -100,7 +104,7 @@ pub async fn detect(
         config,
         now,
     ));
-    new += store.raise_flags(&flags, None, now).await?;
+    new += store.raise_flags(&flags, None, now, &emails).await?;
     Ok(new)
 }
 

@@ -3,7 +3,7 @@
 //!
 //! Data flows through the modules in this order:
 //! `config` → `sources` (fetch + parse) → `matching` → `scoring` → `pipeline` → `storage`
-//! → `advocates` → `http`/`cli`.
+//! → `advocates`/`flags` → `notify` (outbox, email, weekly list) → `http`/`cli`.
 
 pub mod advocates;
 pub mod cli;
@@ -17,6 +17,7 @@ pub mod flags;
 pub mod http;
 pub mod matching;
 pub mod metrics;
+pub mod notify;
 pub mod pipeline;
 pub mod scoring;
 pub mod sources;

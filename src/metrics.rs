@@ -30,6 +30,11 @@ struct PollLabels {
     outcome: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct EmailLabels {
+    outcome: &'static str,
+}
+
 /// Cheap to clone; all clones update the same registry.
 #[derive(Clone)]
 pub struct Metrics {
@@ -41,6 +46,7 @@ pub struct Metrics {
     cycle_seconds: Histogram,
     states: Family<StateLabels, Gauge>,
     down_events: Family<SourceLabels, Counter>,
+    emails: Family<EmailLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -59,6 +65,12 @@ impl Metrics {
         let cycle_seconds = Histogram::new(exponential_buckets(0.05, 2.0, 14));
         let states = Family::<StateLabels, Gauge>::default();
         let down_events = Family::<SourceLabels, Counter>::default();
+        let emails = Family::<EmailLabels, Counter>::default();
+        registry.register(
+            "fanwatch_emails",
+            "Outbox emails by outcome (sent, retry, dead, folded into a digest, deferred by the hourly cap)",
+            emails.clone(),
+        );
         registry.register(
             "fanwatch_source_state",
             "1 for the state each source is in (ok, failing, misconfigured, down), 0 for the others",
@@ -103,7 +115,12 @@ impl Metrics {
             cycle_seconds,
             states,
             down_events,
+            emails,
         }
+    }
+
+    pub fn email(&self, outcome: &'static str) {
+        self.emails.get_or_create(&EmailLabels { outcome }).inc();
     }
 
     /// Records the state a source is now in (one gauge per state, the current one at 1).

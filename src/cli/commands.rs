@@ -148,6 +148,16 @@ pub async fn dispatch(cli: Cli) -> Result<(), CliError> {
             explain,
         } => score(cli.config, lang, format, input_format, explain),
         Command::Rescore { since } => rescore(cli.config, since).await,
+        Command::Notify { action } => super::notify::dispatch(cli.config, action).await,
+        Command::Report {
+            report:
+                super::ReportKind::Weekly {
+                    week,
+                    brand,
+                    preview: _,
+                    send,
+                },
+        } => super::notify::report_weekly(cli.config, week, brand, send).await,
         Command::Crm {
             command: CrmCommand::Import { file },
         } => {
@@ -252,13 +262,13 @@ fn config_path(flag: Option<PathBuf>) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("fanwatch.toml"))
 }
 
-fn load(flag: Option<PathBuf>) -> Result<(PathBuf, Config), CliError> {
+pub(super) fn load(flag: Option<PathBuf>) -> Result<(PathBuf, Config), CliError> {
     let path = config_path(flag);
     let config = config::load_file(&path)?;
     Ok((path, config))
 }
 
-async fn open(config: &Config) -> Result<Store, CliError> {
+pub(super) async fn open(config: &Config) -> Result<Store, CliError> {
     Store::open(&config.database.url, config.database.max_connections)
         .await
         .with_context(|| format!("cannot open database {}", config.database.url))
@@ -325,7 +335,14 @@ async fn run(config_flag: Option<PathBuf>) -> Result<(), CliError> {
     let shutdown = CancellationToken::new();
     spawn_signal_handler(shutdown.clone());
     let metrics = Metrics::new();
-    let poller = Poller::new(&config, store.clone(), metrics.clone(), shutdown.clone()).await?;
+    let mut poller = Poller::new(&config, store.clone(), metrics.clone(), shutdown.clone()).await?;
+    let notifier = crate::notify::Notifier::new(&config, store.clone(), metrics.clone())
+        .map_err(CliError::Usage)?;
+    let outbox = notifier.map(|n| {
+        poller.wake_on_flags(n.waker());
+        let stop = shutdown.clone();
+        tokio::spawn(async move { n.run(stop).await })
+    });
     let http = if config.http.enabled {
         let state = crate::http::AppState {
             store: store.clone(),
@@ -361,6 +378,10 @@ async fn run(config_flag: Option<PathBuf>) -> Result<(), CliError> {
                 tracing::warn!("in-flight work did not finish in time; exiting anyway");
             }
         }
+    }
+    if let Some(handle) = outbox {
+        // A send cut short here is claimed again after its lease, as after a crash.
+        let _ = tokio::time::timeout(daemon::SHUTDOWN_GRACE, handle).await;
     }
     if let Some(handle) = http {
         let _ = tokio::time::timeout(std::time::Duration::from_secs(1), handle).await;

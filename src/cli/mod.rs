@@ -6,6 +6,7 @@ mod commands;
 mod crm;
 mod explain;
 mod flags;
+mod notify;
 mod output;
 mod score;
 mod sources;
@@ -18,7 +19,7 @@ use clap::{Parser, Subcommand};
 use crate::config::ConfigError;
 use crate::telemetry::LogFormat;
 
-pub use advocates::write as write_advocates_to;
+pub use advocates::{parse_week, write as write_advocates_to};
 pub use commands::print_outcomes as print_outcomes_to;
 pub use flags::list as write_flags_to;
 pub use output::OutputFormat;
@@ -177,6 +178,16 @@ pub enum Command {
         command: CrmCommand,
     },
     /// Ask a running daemon's /healthz (for container health checks).
+    /// The email outbox: what is queued, sent and dead-lettered, and what would go out.
+    Notify {
+        #[command(subcommand)]
+        action: NotifyAction,
+    },
+    /// Reports emailed on a schedule.
+    Report {
+        #[command(subcommand)]
+        report: ReportKind,
+    },
     Healthcheck {
         /// Default: http://<http.listen>/healthz from the config, else 127.0.0.1:9187.
         #[arg(long)]
@@ -191,6 +202,56 @@ pub enum CrmCommand {
     Import {
         /// The CSV file.
         file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NotifyAction {
+    /// Emails per kind and status, dead-lettered ones with their last error, what is waiting.
+    Status {
+        #[arg(long, value_enum, default_value = "table")]
+        format: OutputFormat,
+    },
+    /// Prints exactly what would be sent: for one flag, the weekly list, or (alone) the
+    /// emails waiting in the outbox.
+    Preview {
+        #[arg(long, value_name = "ID", conflicts_with = "weekly")]
+        flag: Option<i64>,
+        #[arg(long)]
+        weekly: bool,
+        /// With --weekly: the ISO week (default: the last full week).
+        #[arg(long, requires = "weekly")]
+        week: Option<String>,
+        #[arg(long)]
+        brand: Option<String>,
+        /// The MIME message as sent, instead of headers and decoded parts.
+        #[arg(long)]
+        raw: bool,
+    },
+    /// Delivers what is due now and exits (for use without the daemon).
+    Send,
+    /// Makes dead-lettered emails due again.
+    Requeue {
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        id: Option<i64>,
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportKind {
+    /// The weekly advocate list: --preview (the default) prints it, --send queues and sends it
+    /// (once per brand, week and recipient, however often it is run).
+    Weekly {
+        #[arg(long)]
+        week: Option<String>,
+        #[arg(long)]
+        brand: Option<String>,
+        #[arg(long, conflicts_with = "send")]
+        preview: bool,
+        #[arg(long)]
+        send: bool,
     },
 }
 

@@ -45,6 +45,8 @@ pub struct Config {
     pub advocates: crate::advocates::AdvocateConfig,
     #[serde(default)]
     pub flags: crate::flags::FlagConfig,
+    #[serde(default)]
+    pub notify: crate::notify::NotifyConfig,
 }
 
 /// How mentions are scored.
@@ -301,6 +303,14 @@ impl Config {
                 "must be between 0 and 100 (a reach_score)".into(),
             ));
         }
+        self.notify.validate().map_err(|(path, msg)| {
+            let mut full = vec![Key("notify".into())];
+            full.extend(path.into_iter().map(|seg| match seg.parse::<usize>() {
+                Ok(i) => Index(i),
+                Err(_) => Key(seg),
+            }));
+            (full, msg)
+        })?;
         let mut brand_names = HashSet::new();
         for (i, brand) in self.brands.iter().enumerate() {
             let at = |key: &str| vec![Key("brands".into()), Index(i), Key(key.into())];
@@ -325,6 +335,27 @@ impl Config {
                 let mut path = at("exclude");
                 path.push(Index(j));
                 return Err((path, "empty exclusion".into()));
+            }
+        }
+        for (i, route) in self.notify.routes.iter().enumerate() {
+            if let Some(j) = route
+                .brands
+                .iter()
+                .position(|b| !brand_names.contains(&b.as_str().to_lowercase()))
+            {
+                return Err((
+                    vec![
+                        Key("notify".into()),
+                        Key("routes".into()),
+                        Index(i),
+                        Key("brands".into()),
+                        Index(j),
+                    ],
+                    format!(
+                        "no brand named {:?} in [[brands]]",
+                        route.brands[j].as_str()
+                    ),
+                ));
             }
         }
         let mut source_names = HashSet::new();

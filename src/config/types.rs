@@ -38,6 +38,19 @@ impl CronSchedule {
         self.schedule.after(&after).next()
     }
 
+    /// The times the schedule fires after `from` and up to `to`, read in time zone `tz`.
+    pub fn occurrences_in<'a, Tz: chrono::TimeZone + 'a>(
+        &'a self,
+        tz: &Tz,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+    ) -> impl Iterator<Item = chrono::DateTime<chrono::Utc>> + 'a {
+        self.schedule
+            .after(&from.with_timezone(tz))
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .take_while(move |t| *t <= to)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.expr
     }

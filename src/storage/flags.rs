@@ -1,8 +1,9 @@
-//! Flags and the mentions flag detection reads.
+//! Flags, the outbox rows they cause, and the mentions flag detection reads.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::outbox::{NewEmail, insert_emails};
 use super::{StorageError, Store, with_pool};
 
 /// A flag to raise; ignored if its `cause_key` was raised before.
@@ -31,6 +32,34 @@ pub struct FlagRow {
     pub created_at: DateTime<Utc>,
     pub acknowledged_at: Option<DateTime<Utc>>,
 }
+
+/// A flag with its mention and author, as an email shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct FlagDetail {
+    pub id: i64,
+    pub kind: String,
+    pub severity: String,
+    pub reason: String,
+    pub brand: String,
+    pub created_at: DateTime<Utc>,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub platform: Option<String>,
+    pub handle: Option<String>,
+    pub display_name: Option<String>,
+    pub followers: Option<i64>,
+    pub url: Option<String>,
+    pub title: Option<String>,
+    pub text: Option<String>,
+    pub label: Option<String>,
+    pub compound: Option<f64>,
+    pub reach_score: Option<f64>,
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+const DETAIL: &str = "SELECT f.id, f.kind, f.severity, f.reason, f.brand, f.created_at, \
+     f.acknowledged_at, a.platform, a.handle, a.display_name, a.followers, m.url, m.title, \
+     m.text, m.label, m.compound, m.reach_score, m.published_at FROM flags f \
+     LEFT JOIN authors a ON a.id = f.author_id LEFT JOIN mentions m ON m.id = f.mention_id";
 
 /// A mention as flag detection sees it (one row per brand it matched).
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -96,11 +125,13 @@ impl Store {
 
     /// Stores new flags (a cause already flagged is skipped) and moves the watermark, in one
     /// transaction. Returns how many flags are new.
+    /// `emails` gives the outbox rows of each new flag (by its id); they commit with it.
     pub async fn raise_flags(
         &self,
         flags: &[NewFlag],
         watermark: Option<i64>,
         at: DateTime<Utc>,
+        emails: &(dyn Fn(i64, &NewFlag) -> Vec<NewEmail> + Sync),
     ) -> Result<u64, StorageError> {
         let _writer = self.write_guard().await;
         let new = with_pool!(self, pool => {
@@ -121,8 +152,17 @@ impl Store {
                         .push_bind(f.cause_key.as_str())
                         .push_bind(at);
                 });
-                q.push(" ON CONFLICT (cause_key) DO NOTHING");
-                new += q.build().execute(&mut *tx).await?.rows_affected();
+                q.push(" ON CONFLICT (cause_key) DO NOTHING RETURNING id, cause_key");
+                let raised: Vec<(i64, String)> = q.build_query_as().fetch_all(&mut *tx).await?;
+                new += raised.len() as u64;
+                let by_key: std::collections::HashMap<&str, &NewFlag> =
+                    chunk.iter().map(|f| (f.cause_key.as_str(), f)).collect();
+                let queued: Vec<NewEmail> = raised
+                    .iter()
+                    .filter_map(|(id, key)| by_key.get(key.as_str()).map(|f| emails(*id, f)))
+                    .flatten()
+                    .collect();
+                insert_emails!(tx, queued, at);
             }
             if let Some(upto) = watermark {
                 sqlx::query(
@@ -173,6 +213,45 @@ impl Store {
             .bind(kind)
             .fetch_all(pool)
             .await)?)
+    }
+
+    /// The flags with these ids, in id order.
+    pub async fn flag_details(&self, ids: &[i64]) -> Result<Vec<FlagDetail>, StorageError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            out.extend(with_pool!(self, pool => {
+                let mut q = sqlx::QueryBuilder::new(DETAIL);
+                q.push(" WHERE f.id IN (");
+                let mut list = q.separated(", ");
+                for id in chunk {
+                    list.push_bind(*id);
+                }
+                q.push(") ORDER BY f.id");
+                q.build_query_as::<FlagDetail>().fetch_all(pool).await
+            })?);
+        }
+        Ok(out)
+    }
+
+    /// A brand's open flags of one kind, most heard first.
+    pub async fn open_flag_details(
+        &self,
+        brand: &str,
+        kind: &str,
+        limit: i64,
+    ) -> Result<Vec<FlagDetail>, StorageError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "{DETAIL} WHERE f.brand = $1 AND f.kind = $2 AND f.acknowledged_at IS NULL \
+             ORDER BY COALESCE(m.reach_score, 0) DESC, f.id DESC LIMIT $3"
+        ));
+        Ok(
+            with_pool!(self, pool => sqlx::query_as::<_, FlagDetail>(sql)
+            .bind(brand)
+            .bind(kind)
+            .bind(limit)
+            .fetch_all(pool)
+            .await)?,
+        )
     }
 
     /// Marks a flag handled; false if there is no such flag.

@@ -5,6 +5,7 @@
 mod crm;
 mod flags;
 mod mentions;
+mod outbox;
 mod postgres;
 mod profiles;
 mod scores;
@@ -12,8 +13,9 @@ mod sources;
 mod sqlite;
 
 pub use crm::{CustomerLink, CustomerLinks, ImportReport};
-pub use flags::{FlagCandidate, FlagRow, NewFlag};
+pub use flags::{FlagCandidate, FlagDetail, FlagRow, NewFlag};
 pub use mentions::{MentionFilter, MentionRow, NewMention, StoreReport};
+pub use outbox::{EmailKind, NewEmail, OutboxCount, OutboxRow, RenderedEmail};
 pub use profiles::{AuthorWeek, week_of};
 pub use scores::{RescoreRow, ScoreUpdate};
 pub use sources::{FailureRecord, PollFailure, SourceState, SourceStatus};
@@ -26,6 +28,8 @@ pub enum StorageError {
     Sqlx(#[from] sqlx::Error),
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("{0}")]
+    Other(String),
 }
 
 /// A connection pool to one of the supported backends.
