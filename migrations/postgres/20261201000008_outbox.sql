@@ -17,7 +17,7 @@ CREATE TABLE outbox (
     digest_id       BIGINT REFERENCES outbox (id),
     message_id      TEXT NOT NULL,
     status          TEXT NOT NULL DEFAULT 'pending',
-    attempts        INTEGER NOT NULL DEFAULT 0,
+    attempts        BIGINT NOT NULL DEFAULT 0,
     due_at          TIMESTAMPTZ NOT NULL,
     claimed_until   TIMESTAMPTZ,
     subject         TEXT,
