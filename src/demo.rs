@@ -238,6 +238,30 @@ base_url = "http://{addr}/api/reddit/"
 credentials_env = "FANWATCH_DEMO_NO_CREDENTIALS"
 "#
     ));
+    // Alerts are written as .eml files instead of being sent: the demo never emails anyone.
+    let outbox_dir = match db_path.parent() {
+        Some(dir) if db_path.starts_with(tmp.path()) => dir.join("outbox"),
+        Some(dir) => dir.join("fanwatch-demo-outbox"),
+        None => tmp.path().join("outbox"),
+    };
+    toml.push_str(&format!(
+        r#"
+[notify]
+dry_run_dir = "{}"
+from = "fanwatch@example.com"
+allow_recipients = ["*@example.com"]
+# The weekly list is previewed below rather than sent on a schedule.
+weekly_schedule = "0 0 0 1 1 * 2099"
+[[notify.routes]]
+brands = ["Acme"]
+to = ["marketing@example.com"]
+language = "en"
+[[notify.routes]]
+to = ["turundus@example.com"]
+language = "et"
+"#,
+        outbox_dir.display().to_string().replace('\\', "/")
+    ));
     // The demo ignores FANWATCH_* overrides so it behaves the same everywhere.
     let config = crate::config::load_str(&toml, None, &[]).context("demo config")?;
 
@@ -294,6 +318,7 @@ credentials_env = "FANWATCH_DEMO_NO_CREDENTIALS"
     .await?;
     writeln!(out, "\n== flags ==")?;
     crate::cli::write_flags_to(&mut out, &store, true, None, OutputFormat::Table).await?;
+    show_emails(&mut out, &config, &store, &outbox_dir).await?;
     writeln!(out, "\n== sources ==")?;
     crate::cli::write_sources_to(&mut out, &config, &store, OutputFormat::Table).await?;
     writeln!(
@@ -303,6 +328,65 @@ credentials_env = "FANWATCH_DEMO_NO_CREDENTIALS"
     store.close().await;
     server_stop.cancel();
     let _ = server.await;
+    Ok(())
+}
+
+/// Delivers the queued alerts into `.eml` files, lists them, and shows one alert and the
+/// week's advocate list as their recipients would read them.
+async fn show_emails(
+    out: &mut impl std::io::Write,
+    config: &crate::config::Config,
+    store: &Store,
+    dir: &std::path::Path,
+) -> anyhow::Result<()> {
+    let Some(notifier) = crate::notify::Notifier::new(config, store.clone(), Metrics::new())
+        .map_err(anyhow::Error::msg)?
+    else {
+        return Ok(());
+    };
+    let report = notifier.drain(std::time::Duration::from_secs(30)).await?;
+    let sent = store.outbox_rows(Some("sent"), 1000).await?;
+    let waiting = store.outbox_rows(Some("pending"), 1000).await?;
+    writeln!(
+        out,
+        "\n== alert emails (dry run: {} .eml files in {}, nothing sent; {} flags wait for the next digest) ==",
+        report.sent,
+        dir.display(),
+        waiting.len()
+    )?;
+    for row in &sent {
+        writeln!(
+            out,
+            "{:<24} {}",
+            row.recipient,
+            row.subject.as_deref().unwrap_or("")
+        )?;
+    }
+    if let Some(first) = sent.iter().find(|r| r.language == "en") {
+        writeln!(
+            out,
+            "\n-- first alert, text part (fanwatch notify preview --flag ID shows both parts) --\n{}",
+            first.body_text.as_deref().unwrap_or("").trim_end()
+        )?;
+    }
+    let monday = crate::storage::week_of(Utc::now());
+    let weekly = notifier
+        .weekly_report("Acme", monday)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    let email = crate::notify::render::weekly(&weekly, crate::notify::Language::En)
+        .map_err(anyhow::Error::msg)?;
+    writeln!(
+        out,
+        "\n== weekly advocate list, preview (fanwatch report weekly --preview) ==\nSubject: {}\nAttachment: {} ({} bytes)\n\n{}",
+        email.subject,
+        email
+            .attachment
+            .as_ref()
+            .map_or("", |(name, _)| name.as_str()),
+        email.attachment.as_ref().map_or(0, |(_, csv)| csv.len()),
+        email.text.trim_end()
+    )?;
     Ok(())
 }
 

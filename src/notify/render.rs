@@ -40,6 +40,9 @@ pub struct Texts {
     pub week: &'static str,
     pub mentions: &'static str,
     pub attachment: &'static str,
+    pub promoters: &'static str,
+    pub detractors: &'static str,
+    pub authors: &'static str,
 }
 
 const EN: Texts = Texts {
@@ -71,6 +74,9 @@ const EN: Texts = Texts {
     week: "week",
     mentions: "mentions",
     attachment: "The full list is attached as CSV.",
+    promoters: "promoters",
+    detractors: "detractors",
+    authors: "authors",
 };
 
 const ET: Texts = Texts {
@@ -102,6 +108,9 @@ const ET: Texts = Texts {
     week: "nädal",
     mentions: "mainimist",
     attachment: "Täielik nimekiri on lisatud CSV-failina.",
+    promoters: "soovitajat",
+    detractors: "arvustajat",
+    authors: "autorit",
 };
 
 pub fn texts(lang: Language) -> &'static Texts {
@@ -406,8 +415,14 @@ impl WeeklyView {
                 || t.none.to_owned(),
                 |n| {
                     format!(
-                        "{:+.0} ({} / {} / {})",
-                        n.nps, n.promoters, n.detractors, n.authors
+                        "{:+.0} ({} {}, {} {}, {} {})",
+                        n.nps,
+                        n.promoters,
+                        t.promoters,
+                        n.detractors,
+                        t.detractors,
+                        n.authors,
+                        t.authors
                     )
                 },
             ),
