@@ -137,6 +137,20 @@ fn estonian_eki_paragraphs_held_out() {
     }
     let builtin = Scorer::new(&[Lang::Et], None).unwrap();
     et_confusion(&builtin, &tune).print("EKI tuning part, built-in lexicon");
+    // Only the tuning part's mistakes are ever shown: the held-out texts stay unread.
+    if std::env::var_os("FANWATCH_SHOW_MISTAKES").is_some() {
+        for (truth, text) in &tune {
+            let scored = builtin.score(text, LangChoice::Fixed(Lang::Et), None, false);
+            if scored.label != Some(*truth) {
+                println!(
+                    "  tuning {} as {:?} ({:+.3}): {text}",
+                    truth.as_str(),
+                    scored.label.map(Label::as_str),
+                    scored.sentiment.map_or(0.0, |s| s.compound)
+                );
+            }
+        }
+    }
     let c = et_confusion(&builtin, &held_out);
     c.print("EKI held-out part, built-in lexicon");
     let best = if let Some(eki) = common::shared("data/sentiment/et/eki_valence/sqnad.csv") {
