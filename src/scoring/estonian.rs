@@ -23,6 +23,12 @@ pub const NEGATIVE_FROM: f64 = -0.05;
 /// Length and weight chosen on the EKI tuning part (a flat optimum: 12-20 words, 0.6-0.75).
 const PARAGRAPH_WORDS: usize = 15;
 const PARAGRAPH_POSITIVE_WEIGHT: f64 = 0.7;
+/// In a paragraph a negator before a negative word mostly negates the verb of its clause, not
+/// the event the clause reports ("pole avalikustatud hukkunute arvu", "ei ole see
+/// terrorismiakt ... organiseeritud"): the word keeps its sign, weakened. In short posts "pole
+/// paha" is praise, so there negation still flips. Chosen on the EKI tuning part (0.25-0.5
+/// alike).
+const PARAGRAPH_NEGATED_NEGATIVE: f64 = 0.25;
 
 const NEGATION_SCALAR: f64 = -0.74;
 const BOOST: f64 = 0.293;
@@ -247,24 +253,24 @@ impl Estonian {
             .filter(|t| t.kind == Kind::Word && t.raw_upper)
             .count();
         let caps_differ = upper > 0 && upper < words;
+        let paragraph = words > PARAGRAPH_WORDS;
         let base = self.base_valences(&tokens);
         let mut sentiments = Vec::with_capacity(tokens.len());
         let mut notes: Vec<Vec<&'static str>> = Vec::new();
         for i in 0..tokens.len() {
             let v = if explain.is_some() {
                 let mut rules = Vec::new();
-                let v = self.valence(&tokens, &base, i, caps_differ, &mut rules);
+                let v = self.valence(&tokens, &base, i, caps_differ, paragraph, &mut rules);
                 notes.push(rules);
                 v
             } else {
-                self.valence(&tokens, &base, i, caps_differ, &mut ())
+                self.valence(&tokens, &base, i, caps_differ, paragraph, &mut ())
             };
             sentiments.push(v);
         }
         let before = explain.is_some().then(|| sentiments.clone());
         contrast(&tokens, &mut sentiments);
         let contrasted = explain.is_some().then(|| sentiments.clone());
-        let paragraph = words > PARAGRAPH_WORDS;
         if paragraph {
             for s in sentiments.iter_mut().filter(|s| **s > 0.0) {
                 *s *= PARAGRAPH_POSITIVE_WEIGHT;
@@ -341,6 +347,7 @@ impl Estonian {
         base: &[Option<(f64, &'static str)>],
         i: usize,
         caps_differ: bool,
+        paragraph: bool,
         notes: &mut impl Notes,
     ) -> f64 {
         let Some((mut v, how)) = base[i] else {
@@ -389,7 +396,10 @@ impl Estonian {
                 negated = !negated;
             }
         }
-        if negated {
+        if negated && paragraph && v < 0.0 {
+            v *= PARAGRAPH_NEGATED_NEGATIVE;
+            notes.note("negated negative word in a paragraph: keeps its sign, x0.25");
+        } else if negated {
             v *= NEGATION_SCALAR;
             notes.note("negation");
         }
@@ -491,6 +501,14 @@ mod tests {
                 .any(|r| r.starts_with("positive word in a paragraph"))),
             "{explained:?}"
         );
+    }
+
+    #[test]
+    fn paragraph_negation_keeps_the_event() {
+        assert!(score("Pole paha!") > 0.0);
+        let report = "Politsei teatas eile õhtul, et pärast tänast sündmust pole hukkunute \
+                      arvu veel avalikustatud ning uurimine jätkub kogu nädala.";
+        assert!(score(report) < 0.0);
     }
 
     #[test]
