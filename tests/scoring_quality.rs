@@ -162,7 +162,8 @@ fn estonian_eki_paragraphs_held_out() {
     } else {
         c.macro_f1()
     };
-    assert!(best >= 0.60, "held-out macro-F1 {best:.3}");
+    // Issue 4 asks for 0.70; measured 0.665 (0.676 with EKI). This guards what was reached.
+    assert!(best >= 0.65, "held-out macro-F1 {best:.3}");
 }
 
 /// Per-kind precision and recall of intents on a labelled set.
