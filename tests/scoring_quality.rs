@@ -137,6 +137,20 @@ fn estonian_eki_paragraphs_held_out() {
     }
     let builtin = Scorer::new(&[Lang::Et], None).unwrap();
     et_confusion(&builtin, &tune).print("EKI tuning part, built-in lexicon");
+    // Only the tuning part's mistakes are ever shown: the held-out texts stay unread.
+    if std::env::var_os("FANWATCH_SHOW_MISTAKES").is_some() {
+        for (truth, text) in &tune {
+            let scored = builtin.score(text, LangChoice::Fixed(Lang::Et), None, false);
+            if scored.label != Some(*truth) {
+                println!(
+                    "  tuning {} as {:?} ({:+.3}): {text}",
+                    truth.as_str(),
+                    scored.label.map(Label::as_str),
+                    scored.sentiment.map_or(0.0, |s| s.compound)
+                );
+            }
+        }
+    }
     let c = et_confusion(&builtin, &held_out);
     c.print("EKI held-out part, built-in lexicon");
     let best = if let Some(eki) = common::shared("data/sentiment/et/eki_valence/sqnad.csv") {
@@ -148,7 +162,8 @@ fn estonian_eki_paragraphs_held_out() {
     } else {
         c.macro_f1()
     };
-    assert!(best >= 0.60, "held-out macro-F1 {best:.3}");
+    // Issue 4 asks for 0.70; measured 0.665 (0.676 with EKI). This guards what was reached.
+    assert!(best >= 0.65, "held-out macro-F1 {best:.3}");
 }
 
 /// Per-kind precision and recall of intents on a labelled set.
