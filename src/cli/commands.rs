@@ -297,6 +297,51 @@ fn print_summary(path: &std::path::Path, config: &Config) {
             b.exclude.len()
         );
     }
+    let notify = &config.notify;
+    if notify.active() {
+        // The host only: a URL from FANWATCH_NOTIFY__SMTP_URL may carry a password.
+        let target = match (&notify.dry_run_dir, &notify.smtp_url) {
+            (Some(dir), _) => format!("dry run into {}", dir.display()),
+            (None, Some(url)) => url::Url::parse(url).map_or_else(
+                |_| "SMTP".to_owned(),
+                |u| {
+                    format!(
+                        "{}://{}:{}",
+                        u.scheme(),
+                        u.host_str().unwrap_or(""),
+                        u.port_or_known_default().unwrap_or(0)
+                    )
+                },
+            ),
+            (None, None) => "nowhere".to_owned(),
+        };
+        println!(
+            "notify: {target}, {} route(s), at most {} email(s) per recipient per hour, weekly list \"{}\" {}",
+            notify.routes.len(),
+            notify.max_per_recipient_per_hour,
+            notify.weekly_schedule.as_str(),
+            notify.timezone
+        );
+        for r in &notify.routes {
+            let to: Vec<&str> = r.to.iter().map(|t| t.as_str()).collect();
+            println!(
+                "  {} [{}] → {}",
+                if r.brands.is_empty() {
+                    "all brands".to_owned()
+                } else {
+                    r.brands
+                        .iter()
+                        .map(|b| b.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                },
+                r.language.as_str(),
+                to.join(", ")
+            );
+        }
+    } else {
+        println!("notify: off (no [[notify.routes]])");
+    }
     println!("sources ({}):", config.sources.len());
     for s in &config.sources {
         let target = s.describe(&config.brands);

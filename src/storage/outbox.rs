@@ -366,7 +366,7 @@ impl Store {
                     .bind(&digest.key)
                     .fetch_one(&mut *tx)
                     .await?;
-                sqlx::query(
+                let batched = sqlx::query(
                     "UPDATE outbox SET digest_id = $1, status = 'batched' WHERE kind = 'digest_item' \
                      AND status = 'pending' AND digest_id IS NULL AND due_at <= $2 \
                      AND recipient = $3 AND language = $4",
@@ -376,7 +376,16 @@ impl Store {
                 .bind(&recipient)
                 .bind(&language)
                 .execute(&mut *tx)
-                .await?;
+                .await?
+                .rows_affected();
+                if batched == 0 {
+                    // Another daemon batched these items first: no empty digest.
+                    sqlx::query("DELETE FROM outbox WHERE id = $1")
+                        .bind(digest_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    continue;
+                }
                 made += 1;
             }
             tx.commit().await?;
