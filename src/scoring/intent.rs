@@ -458,26 +458,29 @@ struct Question<'t> {
 
 /// The first sentence that asks something: ends with "?" or opens with a question word.
 fn question<'t>(text: &'t str, p: &Patterns) -> Option<Question<'t>> {
+    // The delimiters are ASCII, so walking bytes sees the same delimiters and neighbours as
+    // walking chars (UTF-8 continuation bytes are never ASCII), without collecting the chars.
+    let bytes = text.as_bytes();
     let mut start = 0;
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
-    for (k, &(i, c)) in chars.iter().enumerate() {
-        if matches!(c, '.' | '!' | '?' | '\n') {
+    for (i, &c) in bytes.iter().enumerate() {
+        if matches!(c, b'.' | b'!' | b'?' | b'\n') {
             let sentence = text[start..i].trim();
-            let next = chars.get(k + 1).map(|(_, c)| *c);
-            let prev = k.checked_sub(1).map(|j| chars[j].1);
-            let asks = c == '?' || (c == '!' && next == Some('?'));
+            let next = bytes.get(i + 1).copied();
+            let prev = i.checked_sub(1).map(|j| bytes[j]);
+            let asks = c == b'?' || (c == b'!' && next == Some(b'?'));
             if !sentence.is_empty() && asks {
                 let excited =
-                    next == Some('!') || prev == Some('!') || (c == '!' && next == Some('?'));
+                    next == Some(b'!') || prev == Some(b'!') || (c == b'!' && next == Some(b'?'));
                 return Some(Question { sentence, excited });
             }
-            if !sentence.is_empty() && c != '.' && c != '!' && p.question_start.is_match(sentence) {
+            if !sentence.is_empty() && c != b'.' && c != b'!' && p.question_start.is_match(sentence)
+            {
                 return Some(Question {
                     sentence,
                     excited: false,
                 });
             }
-            start = i + c.len_utf8();
+            start = i + 1;
         }
     }
     let rest = text[start..].trim();
