@@ -330,17 +330,33 @@ const MAX_CUE_CHARS: usize = 120;
 /// The intents of `text` in `lang`. `sentiment` (when known) keeps praise from firing on
 /// sarcasm ("great, another outage").
 pub fn detect(original: &str, lang: Lang, sentiment: Option<&Sentiment>) -> Vec<Intent> {
-    // English patterns are lowercase and case-sensitive, matched against an ASCII-lowercased
-    // copy: a case-insensitive DFA is several times larger and slower. ASCII lowercasing
-    // keeps byte offsets, so cues are cut from the original text at the same positions.
-    let lowered;
-    let (p, set, text): (&Patterns, &RegexSet, &str) = match lang {
-        Lang::En => {
-            lowered = original.to_ascii_lowercase();
-            (&EN, &EN_SET, &lowered)
-        }
-        Lang::Et => (&ET, &ET_SET, original),
-    };
+    match lang {
+        // English patterns are lowercase and case-sensitive, matched against an
+        // ASCII-lowercased copy: a case-insensitive DFA is several times larger and slower.
+        // ASCII lowercasing keeps byte offsets, so cues are cut from the original text at the
+        // same positions. The copy goes into a per-thread buffer, not a new String per text.
+        Lang::En => LOWERED.with_borrow_mut(|lowered| {
+            lowered.clear();
+            lowered.push_str(original);
+            lowered.make_ascii_lowercase();
+            detect_in(original, lowered, &EN, &EN_SET, sentiment)
+        }),
+        Lang::Et => detect_in(original, original, &ET, &ET_SET, sentiment),
+    }
+}
+
+thread_local! {
+    static LOWERED: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// `detect` on `text`, the form the patterns of `p` expect; cues are cut from `original`.
+fn detect_in(
+    original: &str,
+    text: &str,
+    p: &Patterns,
+    set: &RegexSet,
+    sentiment: Option<&Sentiment>,
+) -> Vec<Intent> {
     // One pass tells which cue families occur at all; most texts have none or one, and only
     // those are searched again for their position and exceptions.
     let hits = set.matches(text);
