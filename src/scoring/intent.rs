@@ -8,7 +8,8 @@
 
 use std::sync::LazyLock;
 
-use regex::{Regex, RegexSet};
+use regex::Regex;
+use regex_automata::{Input, MatchKind, PatternSet, meta, util::syntax};
 use serde::Serialize;
 
 use super::{Lang, Sentiment};
@@ -294,8 +295,8 @@ const RESOLVED: usize = 8;
 
 const FAMILIES: usize = 9;
 
-static EN_SET: LazyLock<RegexSet> = LazyLock::new(|| family_set(&EN, false));
-static ET_SET: LazyLock<RegexSet> = LazyLock::new(|| family_set(&ET, true));
+static EN_SET: LazyLock<meta::Regex> = LazyLock::new(|| family_set(&EN, false));
+static ET_SET: LazyLock<meta::Regex> = LazyLock::new(|| family_set(&ET, true));
 
 fn families(p: &Patterns) -> [&Regex; FAMILIES] {
     [
@@ -311,14 +312,31 @@ fn families(p: &Patterns) -> [&Regex; FAMILIES] {
     ]
 }
 
-fn family_set(p: &Patterns, case_insensitive: bool) -> RegexSet {
+/// All cue families as one overlapping set, as `regex::RegexSet` builds it but without the
+/// literal prefilter: with hundreds of short cue words it stops the DFA at nearly every word
+/// and cost more than the DFA walk it saves.
+fn family_set(p: &Patterns, case_insensitive: bool) -> meta::Regex {
+    let patterns: Vec<&str> = families(p).iter().map(|r| r.as_str()).collect();
     // Built from patterns that compiled above, so it compiles too (checked by the tests).
     #[allow(clippy::expect_used)]
-    regex::RegexSetBuilder::new(families(p).iter().map(|r| r.as_str()))
-        .case_insensitive(case_insensitive)
-        .dfa_size_limit(32 << 20)
-        .build()
+    meta::Builder::new()
+        .configure(
+            meta::Config::new()
+                .match_kind(MatchKind::All)
+                .which_captures(regex_automata::nfa::thompson::WhichCaptures::None)
+                .auto_prefilter(false)
+                .hybrid_cache_capacity(32 << 20),
+        )
+        .syntax(syntax::Config::new().case_insensitive(case_insensitive))
+        .build_many(&patterns)
         .expect("intent pattern set compiles")
+}
+
+/// The cue families of `FAMILIES` that occur in `text`, one bit each.
+fn family_hits(set: &meta::Regex, text: &str) -> u32 {
+    let mut hits = PatternSet::new(set.pattern_len());
+    set.which_overlapping_matches(&Input::new(text), &mut hits);
+    hits.iter().fold(0, |bits, id| bits | 1 << id.as_usize())
 }
 
 /// Weak cues name a problem ("outage", "refund", "katki") but also appear in stories of a
@@ -354,13 +372,13 @@ fn detect_in(
     original: &str,
     text: &str,
     p: &Patterns,
-    set: &RegexSet,
+    set: &meta::Regex,
     sentiment: Option<&Sentiment>,
 ) -> Vec<Intent> {
     // One pass tells which cue families occur at all; most texts have none or one, and only
     // those are searched again for their position and exceptions.
-    let hits = set.matches(text);
-    let hit = |family: usize| hits.matched(family);
+    let hits = family_hits(set, text);
+    let hit = |family: usize| hits & (1 << family) != 0;
     let mut out = Vec::new();
     let mut push = |kind: IntentKind, cue: &str| {
         if !out.iter().any(|i: &Intent| i.kind == kind) {
