@@ -2,15 +2,13 @@
 //! Lines are scored in parallel in chunks and written back in input order.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
+use std::sync::{Mutex, PoisonError, mpsc};
 
 use serde::{Deserialize, Serialize};
 
 use crate::scoring::{Contribution, Intent, LangChoice, Scored, Scorer};
-
-/// Lines scored per parallel chunk: large enough to keep all cores busy, small enough that
-/// output streams while input is still arriving.
-const CHUNK_LINES: usize = 8192;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ScoreFormat {
@@ -65,6 +63,11 @@ struct ErrorLine {
 
 /// Scores stdin to stdout. Returns how many input lines were invalid (each got an error object
 /// in its place).
+///
+/// The calling thread reads blocks of whole lines and writes finished blocks back in input
+/// order while long-lived workers score: a worker keeps its warm regex caches and scratch
+/// buffers for the whole run (threads spawned per chunk started cold every time), and reading
+/// and writing overlap with scoring.
 pub fn run(
     scorer: &Scorer,
     options: &ScoreOptions,
@@ -74,9 +77,6 @@ pub fn run(
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(16);
-    let mut lines = input.lines();
-    let mut first_line = 1usize;
-    let mut bad = 0usize;
     if options.format == ScoreFormat::Table {
         writeln!(
             out,
@@ -84,82 +84,208 @@ pub fn run(
             "lang", "label", "compound", "intents"
         )?;
     }
-    loop {
-        let mut chunk = Vec::with_capacity(CHUNK_LINES);
-        for line in lines.by_ref().take(CHUNK_LINES) {
-            chunk.push(line?);
+    let (job_tx, job_rx) = mpsc::sync_channel::<Block>(threads * 2);
+    let job_rx = Mutex::new(job_rx);
+    let (done_tx, done_rx) = mpsc::channel::<BlockOutput>();
+    let bad = std::thread::scope(|scope| {
+        for _ in 0..threads {
+            let done_tx = done_tx.clone();
+            let job_rx = &job_rx;
+            scope.spawn(move || {
+                loop {
+                    // Hold the lock only to take the next block, not while scoring it.
+                    let next = job_rx.lock().unwrap_or_else(PoisonError::into_inner).recv();
+                    let Ok(block) = next else { break };
+                    if done_tx.send(score_block(scorer, options, block)).is_err() {
+                        break;
+                    }
+                }
+            });
         }
-        if chunk.is_empty() {
-            break;
-        }
-        let parts = chunk.len().div_ceil(threads).max(1024);
-        let outputs: Vec<(Vec<u8>, usize)> = std::thread::scope(|scope| {
-            let handles: Vec<_> = chunk
-                .chunks(parts)
-                .enumerate()
-                .map(|(k, lines)| {
-                    let start = first_line + k * parts;
-                    scope.spawn(move || score_lines(scorer, options, lines, start))
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                .collect()
-        });
-        for (bytes, errors) in outputs {
-            out.write_all(&bytes)?;
-            bad += errors;
-        }
-        first_line += chunk.len();
-    }
+        drop(done_tx);
+        feed(input, job_tx, &done_rx, out)
+    })?;
     out.flush()?;
     Ok(bad)
 }
 
-fn score_lines(
+/// Bytes read per block: a few hundred lines, enough to amortise hand-offs between threads,
+/// few enough that output streams while input is still arriving.
+const BLOCK_BYTES: usize = 64 << 10;
+
+/// Whole input lines (each ending in `\n`, except perhaps the input's last one).
+struct Block {
+    seq: usize,
+    first_line: usize,
+    bytes: Vec<u8>,
+}
+
+/// A block's output, and why scoring stopped early if it did.
+struct BlockOutput {
+    seq: usize,
+    output: Vec<u8>,
+    errors: usize,
+    failure: Option<std::io::Error>,
+}
+
+/// Reads `input` into blocks for the workers and writes their results in order; returns the
+/// number of invalid lines.
+fn feed(
+    mut input: impl BufRead,
+    jobs: mpsc::SyncSender<Block>,
+    done: &mpsc::Receiver<BlockOutput>,
+    out: &mut impl Write,
+) -> std::io::Result<usize> {
+    let mut writer = InOrder::default();
+    let mut carry = Vec::new();
+    let mut seq = 0;
+    let mut first_line = 1;
+    let mut eof = false;
+    while !eof {
+        let mut bytes = std::mem::take(&mut carry);
+        loop {
+            let filled = bytes.len();
+            bytes.resize(filled + BLOCK_BYTES, 0);
+            let n = loop {
+                match input.read(&mut bytes[filled..]) {
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    other => break other?,
+                }
+            };
+            bytes.truncate(filled + n);
+            eof = n == 0;
+            // A block ends at a line end; a partial last line waits for the next read.
+            if eof || bytes[filled..].contains(&b'\n') {
+                break;
+            }
+        }
+        if !eof && let Some(end) = bytes.iter().rposition(|&b| b == b'\n') {
+            carry = bytes.split_off(end + 1);
+        }
+        if bytes.is_empty() {
+            continue;
+        }
+        let lines = line_count(&bytes);
+        let block = Block {
+            seq,
+            first_line,
+            bytes,
+        };
+        seq += 1;
+        first_line += lines;
+        while let Ok(result) = done.try_recv() {
+            writer.accept(result, out)?;
+        }
+        if jobs.send(block).is_err() {
+            break;
+        }
+    }
+    drop(jobs);
+    while writer.written < seq {
+        let Ok(result) = done.recv() else { break };
+        writer.accept(result, out)?;
+    }
+    Ok(writer.bad)
+}
+
+fn line_count(bytes: &[u8]) -> usize {
+    let newlines = bytes.iter().filter(|&&b| b == b'\n').count();
+    newlines + usize::from(bytes.last().is_some_and(|&b| b != b'\n'))
+}
+
+/// Writes block results in input order, whatever order the workers finish them in.
+#[derive(Default)]
+struct InOrder {
+    written: usize,
+    waiting: BTreeMap<usize, BlockOutput>,
+    bad: usize,
+}
+
+impl InOrder {
+    fn accept(&mut self, result: BlockOutput, out: &mut impl Write) -> std::io::Result<()> {
+        self.waiting.insert(result.seq, result);
+        while let Some(next) = self.waiting.remove(&self.written) {
+            out.write_all(&next.output)?;
+            self.bad += next.errors;
+            if let Some(failure) = next.failure {
+                return Err(failure);
+            }
+            self.written += 1;
+        }
+        Ok(())
+    }
+}
+
+fn score_block(scorer: &Scorer, options: &ScoreOptions, block: Block) -> BlockOutput {
+    let mut output = Vec::with_capacity(block.bytes.len() * 3);
+    let mut errors = 0;
+    let mut failure = None;
+    for (k, raw) in block.bytes.split_inclusive(|&b| b == b'\n').enumerate() {
+        // As `BufRead::lines`: a line ends at "\n" or "\r\n", and must be UTF-8.
+        let raw = match raw.strip_suffix(b"\n") {
+            Some(line) => line.strip_suffix(b"\r").unwrap_or(line),
+            None => raw,
+        };
+        let Ok(line) = std::str::from_utf8(raw) else {
+            failure = Some(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "stream did not contain valid UTF-8",
+            ));
+            break;
+        };
+        if !score_line(scorer, options, line, block.first_line + k, &mut output) {
+            errors += 1;
+        }
+    }
+    BlockOutput {
+        seq: block.seq,
+        output,
+        errors,
+        failure,
+    }
+}
+
+/// Appends the result for one line to `buf`; false if the line was invalid input.
+fn score_line(
     scorer: &Scorer,
     options: &ScoreOptions,
-    lines: &[String],
-    first_line: usize,
-) -> (Vec<u8>, usize) {
-    let mut buf = Vec::with_capacity(lines.len() * 96);
-    let mut errors = 0;
-    for (k, line) in lines.iter().enumerate() {
-        let parsed = match options.input {
-            InputFormat::Text => Ok((Cow::Borrowed(line.as_str()), None, None)),
-            InputFormat::Jsonl if line.trim().is_empty() => Ok((Cow::Borrowed(""), None, None)),
-            InputFormat::Jsonl => serde_json::from_str::<InputLine>(line)
-                .map(|l| (Cow::Owned(l.text), l.id, l.lang))
-                .map_err(|e| format!("expected a JSON object with a string `text` field: {e}")),
-        };
-        let result = match &parsed {
-            Ok((text, id, lang)) => {
-                let choice = match lang.as_deref().map(str::parse::<LangChoice>) {
-                    Some(Ok(choice)) => choice,
-                    _ => options.lang,
-                };
-                let scored = scorer.score(text.as_ref(), choice, None, options.explain);
-                write_scored(&mut buf, &scored, id.as_ref(), text.as_ref(), options)
-            }
-            Err(message) => {
-                errors += 1;
-                let line = first_line + k;
-                serde_json::to_writer(
-                    &mut buf,
-                    &ErrorLine {
-                        line,
-                        error: message.clone(),
-                    },
-                )
+    line: &str,
+    line_no: usize,
+    buf: &mut Vec<u8>,
+) -> bool {
+    let parsed = match options.input {
+        InputFormat::Text => Ok((Cow::Borrowed(line), None, None)),
+        InputFormat::Jsonl if line.trim().is_empty() => Ok((Cow::Borrowed(""), None, None)),
+        InputFormat::Jsonl => serde_json::from_str::<InputLine>(line)
+            .map(|l| (Cow::Owned(l.text), l.id, l.lang))
+            .map_err(|e| format!("expected a JSON object with a string `text` field: {e}")),
+    };
+    let (result, valid) = match &parsed {
+        Ok((text, id, lang)) => {
+            let choice = match lang.as_deref().map(str::parse::<LangChoice>) {
+                Some(Ok(choice)) => choice,
+                _ => options.lang,
+            };
+            let scored = scorer.score(text.as_ref(), choice, None, options.explain);
+            (
+                write_scored(buf, &scored, id.as_ref(), text.as_ref(), options),
+                true,
+            )
+        }
+        Err(message) => {
+            let error = ErrorLine {
+                line: line_no,
+                error: message.clone(),
+            };
+            let result = serde_json::to_writer(&mut *buf, &error)
                 .map_err(std::io::Error::other)
-                .and_then(|()| buf.write_all(b"\n"))
-            }
-        };
-        // Writing into a Vec cannot fail.
-        debug_assert!(result.is_ok());
-    }
-    (buf, errors)
+                .and_then(|()| buf.write_all(b"\n"));
+            (result, false)
+        }
+    };
+    // Writing into a Vec cannot fail.
+    debug_assert!(result.is_ok());
+    valid
 }
 
 fn write_scored(

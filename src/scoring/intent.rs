@@ -8,7 +8,8 @@
 
 use std::sync::LazyLock;
 
-use regex::{Regex, RegexSet};
+use regex::Regex;
+use regex_automata::{Input, MatchKind, PatternSet, meta, util::syntax};
 use serde::Serialize;
 
 use super::{Lang, Sentiment};
@@ -294,8 +295,8 @@ const RESOLVED: usize = 8;
 
 const FAMILIES: usize = 9;
 
-static EN_SET: LazyLock<RegexSet> = LazyLock::new(|| family_set(&EN, false));
-static ET_SET: LazyLock<RegexSet> = LazyLock::new(|| family_set(&ET, true));
+static EN_SET: LazyLock<meta::Regex> = LazyLock::new(|| family_set(&EN, false));
+static ET_SET: LazyLock<meta::Regex> = LazyLock::new(|| family_set(&ET, true));
 
 fn families(p: &Patterns) -> [&Regex; FAMILIES] {
     [
@@ -311,14 +312,31 @@ fn families(p: &Patterns) -> [&Regex; FAMILIES] {
     ]
 }
 
-fn family_set(p: &Patterns, case_insensitive: bool) -> RegexSet {
+/// All cue families as one overlapping set, as `regex::RegexSet` builds it but without the
+/// literal prefilter: with hundreds of short cue words it stops the DFA at nearly every word
+/// and cost more than the DFA walk it saves.
+fn family_set(p: &Patterns, case_insensitive: bool) -> meta::Regex {
+    let patterns: Vec<&str> = families(p).iter().map(|r| r.as_str()).collect();
     // Built from patterns that compiled above, so it compiles too (checked by the tests).
     #[allow(clippy::expect_used)]
-    regex::RegexSetBuilder::new(families(p).iter().map(|r| r.as_str()))
-        .case_insensitive(case_insensitive)
-        .dfa_size_limit(32 << 20)
-        .build()
+    meta::Builder::new()
+        .configure(
+            meta::Config::new()
+                .match_kind(MatchKind::All)
+                .which_captures(regex_automata::nfa::thompson::WhichCaptures::None)
+                .auto_prefilter(false)
+                .hybrid_cache_capacity(32 << 20),
+        )
+        .syntax(syntax::Config::new().case_insensitive(case_insensitive))
+        .build_many(&patterns)
         .expect("intent pattern set compiles")
+}
+
+/// The cue families of `FAMILIES` that occur in `text`, one bit each.
+fn family_hits(set: &meta::Regex, text: &str) -> u32 {
+    let mut hits = PatternSet::new(set.pattern_len());
+    set.which_overlapping_matches(&Input::new(text), &mut hits);
+    hits.iter().fold(0, |bits, id| bits | 1 << id.as_usize())
 }
 
 /// Weak cues name a problem ("outage", "refund", "katki") but also appear in stories of a
@@ -330,21 +348,37 @@ const MAX_CUE_CHARS: usize = 120;
 /// The intents of `text` in `lang`. `sentiment` (when known) keeps praise from firing on
 /// sarcasm ("great, another outage").
 pub fn detect(original: &str, lang: Lang, sentiment: Option<&Sentiment>) -> Vec<Intent> {
-    // English patterns are lowercase and case-sensitive, matched against an ASCII-lowercased
-    // copy: a case-insensitive DFA is several times larger and slower. ASCII lowercasing
-    // keeps byte offsets, so cues are cut from the original text at the same positions.
-    let lowered;
-    let (p, set, text): (&Patterns, &RegexSet, &str) = match lang {
-        Lang::En => {
-            lowered = original.to_ascii_lowercase();
-            (&EN, &EN_SET, &lowered)
-        }
-        Lang::Et => (&ET, &ET_SET, original),
-    };
+    match lang {
+        // English patterns are lowercase and case-sensitive, matched against an
+        // ASCII-lowercased copy: a case-insensitive DFA is several times larger and slower.
+        // ASCII lowercasing keeps byte offsets, so cues are cut from the original text at the
+        // same positions. The copy goes into a per-thread buffer, not a new String per text.
+        Lang::En => LOWERED.with_borrow_mut(|lowered| {
+            lowered.clear();
+            lowered.push_str(original);
+            lowered.make_ascii_lowercase();
+            detect_in(original, lowered, &EN, &EN_SET, sentiment)
+        }),
+        Lang::Et => detect_in(original, original, &ET, &ET_SET, sentiment),
+    }
+}
+
+thread_local! {
+    static LOWERED: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// `detect` on `text`, the form the patterns of `p` expect; cues are cut from `original`.
+fn detect_in(
+    original: &str,
+    text: &str,
+    p: &Patterns,
+    set: &meta::Regex,
+    sentiment: Option<&Sentiment>,
+) -> Vec<Intent> {
     // One pass tells which cue families occur at all; most texts have none or one, and only
     // those are searched again for their position and exceptions.
-    let hits = set.matches(text);
-    let hit = |family: usize| hits.matched(family);
+    let hits = family_hits(set, text);
+    let hit = |family: usize| hits & (1 << family) != 0;
     let mut out = Vec::new();
     let mut push = |kind: IntentKind, cue: &str| {
         if !out.iter().any(|i: &Intent| i.kind == kind) {
@@ -458,26 +492,29 @@ struct Question<'t> {
 
 /// The first sentence that asks something: ends with "?" or opens with a question word.
 fn question<'t>(text: &'t str, p: &Patterns) -> Option<Question<'t>> {
+    // The delimiters are ASCII, so walking bytes sees the same delimiters and neighbours as
+    // walking chars (UTF-8 continuation bytes are never ASCII), without collecting the chars.
+    let bytes = text.as_bytes();
     let mut start = 0;
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
-    for (k, &(i, c)) in chars.iter().enumerate() {
-        if matches!(c, '.' | '!' | '?' | '\n') {
+    for (i, &c) in bytes.iter().enumerate() {
+        if matches!(c, b'.' | b'!' | b'?' | b'\n') {
             let sentence = text[start..i].trim();
-            let next = chars.get(k + 1).map(|(_, c)| *c);
-            let prev = k.checked_sub(1).map(|j| chars[j].1);
-            let asks = c == '?' || (c == '!' && next == Some('?'));
+            let next = bytes.get(i + 1).copied();
+            let prev = i.checked_sub(1).map(|j| bytes[j]);
+            let asks = c == b'?' || (c == b'!' && next == Some(b'?'));
             if !sentence.is_empty() && asks {
                 let excited =
-                    next == Some('!') || prev == Some('!') || (c == '!' && next == Some('?'));
+                    next == Some(b'!') || prev == Some(b'!') || (c == b'!' && next == Some(b'?'));
                 return Some(Question { sentence, excited });
             }
-            if !sentence.is_empty() && c != '.' && c != '!' && p.question_start.is_match(sentence) {
+            if !sentence.is_empty() && c != b'.' && c != b'!' && p.question_start.is_match(sentence)
+            {
                 return Some(Question {
                     sentence,
                     excited: false,
                 });
             }
-            start = i + c.len_utf8();
+            start = i + 1;
         }
     }
     let rest = text[start..].trim();

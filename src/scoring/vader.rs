@@ -186,20 +186,63 @@ const SPECIAL_CASES: &[(&str, f64)] = &[
 const LEXICON_PATCH: &[(&str, f64)] =
     &[("heart", 3.2), ("hearts", 3.3), (":p", 1.0), ("o.o", -0.8)];
 
+/// What the rules need to know about one lowercase token, found with a single look-up.
+#[derive(Debug, Clone, Copy, Default)]
+struct Entry {
+    valence: Option<f64>,
+    booster: Option<f64>,
+    negate: bool,
+    /// Number of the word among those of idioms and multi-word boosters (0: none of them).
+    idiom: u8,
+}
+
+/// An idiom or multi-word booster as the `Entry::idiom` numbers of its words.
+type Phrase = (Vec<u8>, f64);
+
 struct Lexicons {
-    words: FxHashMap<String, f64>,
+    words: FxHashMap<String, Entry>,
     emoji: FxHashMap<char, &'static str>,
-    boosters: FxHashMap<&'static str, f64>,
+    /// `SPECIAL_CASES` in their order.
+    idioms: Vec<Phrase>,
+    /// Boosters of more than one word ("kind of").
+    phrase_boosters: Vec<Phrase>,
 }
 
 static LEXICONS: LazyLock<Lexicons> = LazyLock::new(|| {
-    let mut words: FxHashMap<String, f64> = vader_sentiment::LEXICON
+    let mut words: FxHashMap<String, Entry> = FxHashMap::default();
+    let lexicon = vader_sentiment::LEXICON
         .iter()
-        .map(|(k, v)| (k.as_ref().to_lowercase(), *v))
-        .collect();
-    for (word, valence) in LEXICON_PATCH {
-        words.insert((*word).to_owned(), *valence);
+        .map(|(k, v)| (k.as_ref().to_lowercase(), *v));
+    for (word, valence) in lexicon.chain(LEXICON_PATCH.iter().map(|(w, v)| ((*w).to_owned(), *v))) {
+        words.entry(word).or_default().valence = Some(valence);
     }
+    for (word, booster) in BOOSTERS {
+        words.entry((*word).to_owned()).or_default().booster = Some(*booster);
+    }
+    for word in NEGATE {
+        words.entry((*word).to_owned()).or_default().negate = true;
+    }
+    // Idioms compare words by number: cheaper than the reference's joined n-gram strings,
+    // and the same test, since a word never contains a space.
+    let mut numbered = 0;
+    let mut phrase = |text: &str| -> Vec<u8> {
+        text.split(' ')
+            .map(|word| {
+                let entry = words.entry(word.to_owned()).or_default();
+                if entry.idiom == 0 {
+                    numbered += 1;
+                    entry.idiom = numbered;
+                }
+                entry.idiom
+            })
+            .collect()
+    };
+    let idioms = SPECIAL_CASES.iter().map(|(k, v)| (phrase(k), *v)).collect();
+    let phrase_boosters = BOOSTERS
+        .iter()
+        .filter(|(k, _)| k.contains(' '))
+        .map(|(k, v)| (phrase(k), *v))
+        .collect();
     // Python looks emoji up one code point at a time, so only single-code-point keys apply.
     let emoji = vader_sentiment::EMOJI_LEXICON
         .iter()
@@ -214,14 +257,15 @@ static LEXICONS: LazyLock<Lexicons> = LazyLock::new(|| {
     Lexicons {
         words,
         emoji,
-        boosters: BOOSTERS.iter().copied().collect(),
+        idioms,
+        phrase_boosters,
     }
 });
 
 /// The valence this implementation uses for a lowercase word or emoticon such as ":)" (the
 /// crate's lexicon with the patches above), as the reference's `vader_lexicon.txt` has it.
 pub fn word_valence(token: &str) -> Option<f64> {
-    LEXICONS.words.get(token).copied()
+    LEXICONS.words.get(token).and_then(|e| e.valence)
 }
 
 /// The reference's English description of an emoji code point ("smiling face with ...").
@@ -260,6 +304,10 @@ fn is_py_space(c: char) -> bool {
 
 /// Python's `str.isupper`: at least one cased character and no lowercase or titlecase one.
 pub(super) fn is_upper(s: &str) -> bool {
+    if s.is_ascii() {
+        let b = s.as_bytes();
+        return b.iter().any(u8::is_ascii_uppercase) && !b.iter().any(u8::is_ascii_lowercase);
+    }
     let mut cased = false;
     for c in s.chars() {
         if c.is_lowercase()
@@ -293,8 +341,8 @@ fn strip_punc_if_word(token: &str) -> &str {
     }
 }
 
-fn negated(word: &str) -> bool {
-    NEGATE.contains(&word) || word.contains("n't")
+fn negated(t: &Tokens<'_>, k: usize) -> bool {
+    t.info[k].negate || t.lower(k).as_bytes().windows(3).any(|w| w == b"n't")
 }
 
 pub(super) fn normalize(score: f64) -> f64 {
@@ -316,52 +364,124 @@ fn round_to(x: f64, digits: usize) -> f64 {
     format!("{x:.digits$}").parse().unwrap_or(x)
 }
 
-struct Tokens<'a> {
-    words: Vec<&'a str>,
-    /// All lowercased words, one after another; `ends[i]` is where word i ends. One buffer
-    /// instead of a String per word: scoring is allocation-bound otherwise.
+/// Per-text buffers, kept per thread so that scoring a text allocates nothing once they have
+/// grown to the longest text seen.
+#[derive(Default)]
+struct Scratch {
+    spans: Vec<(usize, usize)>,
     lower_buf: String,
     ends: Vec<usize>,
+    info: Vec<Info>,
+    sentiments: Vec<f64>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
+/// A token's lexicon entry and case, looked up once instead of at every rule that asks.
+#[derive(Clone, Copy)]
+struct Info {
+    valence: Option<f64>,
+    booster: Option<f64>,
+    negate: bool,
+    idiom: u8,
+    upper: bool,
+}
+
+struct Tokens<'a> {
+    text: &'a str,
+    /// Byte range of each word in `text`.
+    spans: &'a [(usize, usize)],
+    /// All lowercased words, one after another; `ends[i]` is where word i ends.
+    lower_buf: &'a str,
+    ends: &'a [usize],
+    info: &'a [Info],
     is_cap_diff: bool,
 }
 
 impl<'a> Tokens<'a> {
-    fn new(text: &'a str) -> Self {
-        let words: Vec<&str> = text
-            .split(is_py_space)
-            .filter(|w| !w.is_empty())
-            .map(strip_punc_if_word)
-            .collect();
-        let mut lower_buf = String::with_capacity(text.len());
-        let mut ends = Vec::with_capacity(words.len());
+    fn new(
+        text: &'a str,
+        lex: &Lexicons,
+        spans: &'a mut Vec<(usize, usize)>,
+        lower_buf: &'a mut String,
+        ends: &'a mut Vec<usize>,
+        info: &'a mut Vec<Info>,
+    ) -> Self {
+        spans.clear();
+        lower_buf.clear();
+        ends.clear();
+        info.clear();
+        let base = text.as_ptr() as usize;
+        spans.extend(
+            text.split(is_py_space)
+                .filter(|w| !w.is_empty())
+                .map(strip_punc_if_word)
+                .map(|w| {
+                    let start = w.as_ptr() as usize - base;
+                    (start, start + w.len())
+                }),
+        );
         let mut allcaps = 0;
-        for w in &words {
+        for &(start, end) in spans.iter() {
+            let w = &text[start..end];
+            let from = lower_buf.len();
             if w.is_ascii() {
                 lower_buf.extend(w.bytes().map(|b| char::from(b.to_ascii_lowercase())));
             } else {
                 lower_buf.push_str(&lower(w));
             }
             ends.push(lower_buf.len());
-            if is_upper(w) {
+            let entry = lex
+                .words
+                .get(&lower_buf[from..])
+                .copied()
+                .unwrap_or_default();
+            let upper = is_upper(w);
+            if upper {
                 allcaps += 1;
             }
+            info.push(Info {
+                valence: entry.valence,
+                booster: entry.booster,
+                negate: entry.negate,
+                idiom: entry.idiom,
+                upper,
+            });
         }
-        let diff = words.len() - allcaps;
+        let n = spans.len();
+        let diff = n - allcaps;
         Self {
-            is_cap_diff: diff > 0 && diff < words.len(),
-            words,
+            text,
+            spans,
             lower_buf,
             ends,
+            info,
+            is_cap_diff: diff > 0 && diff < n,
         }
     }
 
-    fn lower(&self, i: usize) -> &str {
+    fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    fn word(&self, i: usize) -> &'a str {
+        let (start, end) = self.spans[i];
+        &self.text[start..end]
+    }
+
+    fn lower(&self, i: usize) -> &'a str {
         let start = if i == 0 { 0 } else { self.ends[i - 1] };
         &self.lower_buf[start..self.ends[i]]
     }
 
+    fn in_lexicon(&self, i: usize) -> bool {
+        self.info[i].valence.is_some()
+    }
+
     fn position(&self, word: &str) -> Option<usize> {
-        (0..self.words.len()).find(|&i| self.lower(i) == word)
+        (0..self.len()).find(|&i| self.lower(i) == word)
     }
 }
 
@@ -397,16 +517,30 @@ fn replace_emoji<'t>(text: &'t str, lex: &Lexicons) -> std::borrow::Cow<'t, str>
 }
 
 fn score(text: &str, explain: Option<&mut Vec<Contribution>>) -> Sentiment {
+    SCRATCH.with_borrow_mut(|scratch| score_with(text, explain, scratch))
+}
+
+fn score_with(
+    text: &str,
+    explain: Option<&mut Vec<Contribution>>,
+    scratch: &mut Scratch,
+) -> Sentiment {
     let lex = &*LEXICONS;
     let text = replace_emoji(text, lex);
-    let tokens = Tokens::new(&text);
-    let n = tokens.words.len();
-    let mut sentiments: Vec<f64> = Vec::with_capacity(n);
+    let Scratch {
+        spans,
+        lower_buf,
+        ends,
+        info,
+        sentiments,
+    } = scratch;
+    let tokens = Tokens::new(&text, lex, spans, lower_buf, ends, info);
+    let n = tokens.len();
+    sentiments.clear();
     let mut notes: Vec<Vec<&'static str>> = Vec::new();
     for i in 0..n {
-        let item_lower = tokens.lower(i);
-        if lex.boosters.contains_key(item_lower)
-            || (i + 1 < n && item_lower == "kind" && tokens.lower(i + 1) == "of")
+        if tokens.info[i].booster.is_some()
+            || (i + 1 < n && tokens.lower(i) == "kind" && tokens.lower(i + 1) == "of")
         {
             sentiments.push(0.0);
             if explain.is_some() {
@@ -423,8 +557,8 @@ fn score(text: &str, explain: Option<&mut Vec<Contribution>>) -> Sentiment {
         }
     }
     let before_but = explain.is_some().then(|| sentiments.clone());
-    but_check(&tokens, &mut sentiments);
-    let result = score_valence(&sentiments, &text);
+    but_check(&tokens, sentiments);
+    let result = score_valence(sentiments, &text);
     if let (Some(out), Some(before_but)) = (explain, before_but) {
         for (i, (&valence, rules)) in sentiments.iter().zip(notes).enumerate() {
             if valence == 0.0 {
@@ -439,8 +573,8 @@ fn score(text: &str, explain: Option<&mut Vec<Contribution>>) -> Sentiment {
                 });
             }
             out.push(Contribution {
-                token: tokens.words[i].to_owned(),
-                base: lex.words.get(tokens.lower(i)).copied().unwrap_or(0.0),
+                token: tokens.word(i).to_owned(),
+                base: tokens.info[i].valence.unwrap_or(0.0),
                 valence,
                 rules,
             });
@@ -459,14 +593,14 @@ fn score(text: &str, explain: Option<&mut Vec<Contribution>>) -> Sentiment {
 }
 
 fn sentiment_valence(t: &Tokens<'_>, i: usize, lex: &Lexicons, notes: &mut impl Notes) -> f64 {
-    let n = t.words.len();
+    let n = t.len();
     let item_lower = t.lower(i);
-    let Some(&base) = lex.words.get(item_lower) else {
+    let Some(base) = t.info[i].valence else {
         return 0.0;
     };
     let mut valence = base;
     // "no" directly before a lexicon word negates it instead of counting itself.
-    if item_lower == "no" && i != n - 1 && lex.words.contains_key(t.lower(i + 1)) {
+    if item_lower == "no" && i != n - 1 && t.in_lexicon(i + 1) {
         valence = 0.0;
         notes.note("\"no\" before a lexicon word");
     }
@@ -477,7 +611,7 @@ fn sentiment_valence(t: &Tokens<'_>, i: usize, lex: &Lexicons, notes: &mut impl 
         valence = base * N_SCALAR;
         notes.note("negated by \"no\"");
     }
-    if is_upper(t.words[i]) && t.is_cap_diff {
+    if t.info[i].upper && t.is_cap_diff {
         notes.note("ALL CAPS emphasis");
         if valence > 0.0 {
             valence += C_INCR;
@@ -486,8 +620,8 @@ fn sentiment_valence(t: &Tokens<'_>, i: usize, lex: &Lexicons, notes: &mut impl 
         }
     }
     for start_i in 0..3 {
-        if i > start_i && !lex.words.contains_key(t.lower(i - (start_i + 1))) {
-            let mut s = scalar_inc_dec(t, i - (start_i + 1), valence, lex);
+        if i > start_i && !t.in_lexicon(i - (start_i + 1)) {
+            let mut s = scalar_inc_dec(t, i - (start_i + 1), valence);
             if s != 0.0 {
                 notes.note("booster/dampener");
             }
@@ -516,19 +650,19 @@ fn sentiment_valence(t: &Tokens<'_>, i: usize, lex: &Lexicons, notes: &mut impl 
             }
         }
     }
-    let checked = least_check(valence, t, i, lex);
+    let checked = least_check(valence, t, i);
     if checked != valence {
         notes.note("\"least\"");
     }
     checked
 }
 
-fn scalar_inc_dec(t: &Tokens<'_>, j: usize, valence: f64, lex: &Lexicons) -> f64 {
-    let Some(&booster) = lex.boosters.get(t.lower(j)) else {
+fn scalar_inc_dec(t: &Tokens<'_>, j: usize, valence: f64) -> f64 {
+    let Some(booster) = t.info[j].booster else {
         return 0.0;
     };
     let mut scalar = if valence < 0.0 { -booster } else { booster };
-    if is_upper(t.words[j]) && t.is_cap_diff {
+    if t.info[j].upper && t.is_cap_diff {
         if valence > 0.0 {
             scalar += C_INCR;
         } else {
@@ -540,11 +674,12 @@ fn scalar_inc_dec(t: &Tokens<'_>, j: usize, valence: f64, lex: &Lexicons) -> f64
 
 fn negation_check(valence: f64, t: &Tokens<'_>, start_i: usize, i: usize) -> f64 {
     let w = |k: usize| t.lower(i - k);
+    let negated = |k: usize| negated(t, i - k);
     match start_i {
-        0 if negated(w(1)) => valence * N_SCALAR,
+        0 if negated(1) => valence * N_SCALAR,
         1 if w(2) == "never" && matches!(w(1), "so" | "this") => valence * 1.25,
         1 if w(2) == "without" && w(1) == "doubt" => valence,
-        1 if negated(w(2)) => valence * N_SCALAR,
+        1 if negated(2) => valence * N_SCALAR,
         // The reference groups this test as (never and (so|this)) or (so|this): any "so" or
         // "this" right before the word boosts it.
         2 if (w(3) == "never" && matches!(w(2), "so" | "this"))
@@ -553,66 +688,71 @@ fn negation_check(valence: f64, t: &Tokens<'_>, start_i: usize, i: usize) -> f64
             valence * 1.25
         }
         2 if w(3) == "without" && (w(2) == "doubt" || w(1) == "doubt") => valence,
-        2 if negated(w(3)) => valence * N_SCALAR,
+        2 if negated(3) => valence * N_SCALAR,
         _ => valence,
     }
 }
 
-/// Words that occur in an idiom or a multi-word booster; without one nearby no idiom can match
-/// and the n-gram strings need not be built.
-const IDIOM_WORDS: &[&str] = &[
-    "the", "shit", "bomb", "bad", "ass", "badass", "bus", "stop", "yeah", "right", "kiss", "of",
-    "death", "to", "die", "for", "beating", "heart", "just", "enough", "kind", "sort",
-];
-
 fn special_idioms_check(valence: f64, t: &Tokens<'_>, i: usize, lex: &Lexicons) -> f64 {
-    let last = (i + 2).min(t.words.len() - 1);
-    if !(i - 3..=last).any(|k| IDIOM_WORDS.contains(&t.lower(k))) {
+    // Without a word of an idiom nearby no idiom can match.
+    let last = (i + 2).min(t.len() - 1);
+    if !(i - 3..=last).any(|k| t.info[k].idiom != 0) {
         return valence;
     }
     special_idioms_slow(valence, t, i, lex)
 }
 
-fn special_idioms_slow(mut valence: f64, t: &Tokens<'_>, i: usize, lex: &Lexicons) -> f64 {
-    let w = |k: usize| t.lower(k);
-    let onezero = format!("{} {}", w(i - 1), w(i));
-    let twoonezero = format!("{} {} {}", w(i - 2), w(i - 1), w(i));
-    let twoone = format!("{} {}", w(i - 2), w(i - 1));
-    let threetwoone = format!("{} {} {}", w(i - 3), w(i - 2), w(i - 1));
-    let threetwo = format!("{} {}", w(i - 3), w(i - 2));
-    let special = |seq: &str| {
-        SPECIAL_CASES
+/// Whether the words at `indices` are those of `phrase`.
+fn spells(t: &Tokens<'_>, indices: &[usize], phrase: &[u8]) -> bool {
+    indices.len() == phrase.len()
+        && indices
             .iter()
-            .find(|(k, _)| *k == seq)
+            .zip(phrase)
+            .all(|(&k, &id)| t.info[k].idiom == id)
+}
+
+fn special_idioms_slow(mut valence: f64, t: &Tokens<'_>, i: usize, lex: &Lexicons) -> f64 {
+    let onezero = [i - 1, i];
+    let twoonezero = [i - 2, i - 1, i];
+    let twoone = [i - 2, i - 1];
+    let threetwoone = [i - 3, i - 2, i - 1];
+    let threetwo = [i - 3, i - 2];
+    let special = |seq: &[usize]| {
+        lex.idioms
+            .iter()
+            .find(|(k, _)| spells(t, seq, k))
             .map(|(_, v)| *v)
     };
-    for seq in [&onezero, &twoonezero, &twoone, &threetwoone, &threetwo] {
-        if let Some(v) = special(seq) {
-            valence = v;
-            break;
-        }
+    let sequences: [&[usize]; 5] = [&onezero, &twoonezero, &twoone, &threetwoone, &threetwo];
+    if let Some(v) = sequences.into_iter().find_map(special) {
+        valence = v;
     }
-    let n = t.words.len();
+    let n = t.len();
     if n - 1 > i
-        && let Some(v) = special(&format!("{} {}", w(i), w(i + 1)))
+        && let Some(v) = special(&[i, i + 1])
     {
         valence = v;
     }
     if n - 1 > i + 1
-        && let Some(v) = special(&format!("{} {} {}", w(i), w(i + 1), w(i + 2)))
+        && let Some(v) = special(&[i, i + 1, i + 2])
     {
         valence = v;
     }
-    for ngram in [&threetwoone, &threetwo, &twoone] {
-        if let Some(b) = lex.boosters.get(ngram.as_str()) {
+    let ngrams: [&[usize]; 3] = [&threetwoone, &threetwo, &twoone];
+    for ngram in ngrams {
+        if let Some((_, b)) = lex
+            .phrase_boosters
+            .iter()
+            .find(|(k, _)| spells(t, ngram, k))
+        {
             valence += b;
         }
     }
     valence
 }
 
-fn least_check(valence: f64, t: &Tokens<'_>, i: usize, lex: &Lexicons) -> f64 {
-    let prev_is_least = |k: usize| t.lower(k) == "least" && !lex.words.contains_key(t.lower(k));
+fn least_check(valence: f64, t: &Tokens<'_>, i: usize) -> f64 {
+    let prev_is_least = |k: usize| t.lower(k) == "least" && !t.in_lexicon(k);
     if i > 1 && prev_is_least(i - 1) {
         if t.lower(i - 2) != "at" && t.lower(i - 2) != "very" {
             return valence * N_SCALAR;
