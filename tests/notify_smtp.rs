@@ -12,7 +12,6 @@ use chrono::Utc;
 use common::smtp::{Received, SmtpSink, notify_toml};
 use common::{Backend, TestDb, config_toml, write_config};
 use fanwatch::config::{Config, load_str};
-use fanwatch::daemon::Poller;
 use fanwatch::metrics::Metrics;
 use fanwatch::notify::Notifier;
 use wiremock::matchers::path;
@@ -89,15 +88,11 @@ impl World {
     }
 
     async fn poll(&self) {
-        let p = Poller::new(
-            &self.config,
-            self.db.store().await,
-            Metrics::new(),
-            tokio_util::sync::CancellationToken::new(),
-        )
-        .await
-        .unwrap();
-        p.cycle(false, None).await.unwrap();
+        common::poller_from(&self.config, &self.db)
+            .await
+            .cycle(false, None)
+            .await
+            .unwrap();
     }
 
     async fn notifier(&self) -> Notifier {

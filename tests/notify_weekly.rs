@@ -11,7 +11,6 @@ use chrono::{Datelike, TimeZone, Utc};
 use common::smtp::{SmtpSink, notify_toml};
 use common::{Backend, TestDb, config_toml, write_config};
 use fanwatch::config::load_str;
-use fanwatch::daemon::Poller;
 use fanwatch::metrics::Metrics;
 use fanwatch::notify::Notifier;
 use fanwatch::storage::week_of;
@@ -94,17 +93,11 @@ async fn weekly_list_once_per_brand_week_and_recipient(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let cfg = write_config(dir.path(), &toml);
     let cfg = cfg.to_str().unwrap();
-    Poller::new(
-        &config,
-        db.store().await,
-        Metrics::new(),
-        tokio_util::sync::CancellationToken::new(),
-    )
-    .await
-    .unwrap()
-    .cycle(false, None)
-    .await
-    .unwrap();
+    common::poller_from(&config, &db)
+        .await
+        .cycle(false, None)
+        .await
+        .unwrap();
 
     let week = fanwatch::advocates::iso_week_name(last_monday);
     let preview = common::fanwatch(&["--config", cfg, "report", "weekly", "--week", &week]);

@@ -249,9 +249,13 @@ pub fn stderr(o: &Output) -> String {
 
 /// A poller over `sources` (feeds) with the test brands, on this test's database.
 pub async fn poller(db: &TestDb, sources: &[(&str, String)]) -> Poller {
-    let cfg = config(&db.url, sources);
+    poller_from(&config(&db.url, sources), db).await
+}
+
+/// A poller for a whole config, on this test's database.
+pub async fn poller_from(cfg: &Config, db: &TestDb) -> Poller {
     Poller::new(
-        &cfg,
+        cfg,
         db.store().await,
         Metrics::new(),
         tokio_util::sync::CancellationToken::new(),
