@@ -311,7 +311,7 @@ async fn sigkill_between_claim_and_sent_loses_and_duplicates_nothing(backend: Ba
 
     // A new daemon (here the one-shot sender) reclaims them once the lease is over.
     sink_restart_plain(sink, |sink| async move {
-        tokio::time::sleep(Duration::from_secs(3)).await;
+        tokio::time::sleep(Duration::from_secs(5)).await;
         let out = common::fanwatch(&["--config", &w.config_path(), "notify", "send"]);
         assert!(out.status.success(), "{}", common::stderr(&out));
         let got = sink.wait_for(5, Duration::from_secs(5)).await;

@@ -216,11 +216,16 @@ impl NotifyConfig {
                 "must be at least 1 and not above retry_max_secs".into(),
             ));
         }
-        if self.claim_timeout_secs < 2 {
-            return Err((key("claim_timeout_secs"), "must be at least 2".into()));
-        }
         if self.smtp_timeout_secs == 0 {
             return Err((key("smtp_timeout_secs"), "must be at least 1".into()));
+        }
+        // A claim must outlive a send, or a second daemon could take over an email that is
+        // still being sent.
+        if self.claim_timeout_secs <= self.smtp_timeout_secs {
+            return Err((
+                key("claim_timeout_secs"),
+                "must be larger than smtp_timeout_secs".into(),
+            ));
         }
         if self.concurrency == 0 || self.concurrency > 64 {
             return Err((key("concurrency"), "must be between 1 and 64".into()));

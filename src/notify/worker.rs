@@ -173,6 +173,14 @@ impl Notifier {
             .claim_emails(now, lease, (config.concurrency * 8) as i64)
             .await?;
         report.claimed = rows.len();
+        // Measured on the clock, not on `now` (which tests move): once a send could outlast
+        // the lease, the rest of the claim goes back.
+        let hand_back_at = std::time::Instant::now()
+            + StdDuration::from_secs(
+                config
+                    .claim_timeout_secs
+                    .saturating_sub(config.smtp_timeout_secs),
+            );
         // One recipient's emails go one after the other so the hourly cap counts each send;
         // different recipients are served side by side.
         let mut by_recipient: BTreeMap<String, Vec<OutboxRow>> = BTreeMap::new();
@@ -184,7 +192,7 @@ impl Notifier {
         }
         let outcomes: Vec<Result<StepReport, StorageError>> =
             futures::stream::iter(by_recipient.into_values())
-                .map(|rows| self.deliver_to_one(rows, now))
+                .map(|rows| self.deliver_to_one(rows, now, hand_back_at))
                 .buffer_unordered(config.concurrency)
                 .collect()
                 .await;
@@ -198,6 +206,7 @@ impl Notifier {
         &self,
         rows: Vec<OutboxRow>,
         now: DateTime<Utc>,
+        hand_back_at: std::time::Instant,
     ) -> Result<StepReport, StorageError> {
         let mut report = StepReport::default();
         let Some(first) = rows.first() else {
@@ -210,6 +219,13 @@ impl Notifier {
             .sent_since(&first.recipient, now - Duration::hours(1))
             .await?;
         for row in rows {
+            if std::time::Instant::now() >= hand_back_at {
+                // Slow sends ate the lease: hand the rest back untried rather than let
+                // another daemon claim them while this one may still be sending.
+                self.store.defer_email(row.id, Utc::now()).await?;
+                report.deferred += 1;
+                continue;
+            }
             let allowed = Recipient::parse(&row.recipient)
                 .is_ok_and(|to| self.router.config().is_allowed(&to));
             if !allowed {

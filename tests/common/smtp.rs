@@ -165,7 +165,8 @@ allow_recipients = ["marketing@example.com", "*@kliendid.example.com"]
 max_per_recipient_per_hour = 20
 retry_base_secs = 1
 retry_max_secs = 2
-claim_timeout_secs = 2
+claim_timeout_secs = 4
+smtp_timeout_secs = 2
 poll_interval_ms = 100
 weekly_schedule = "0 0 0 1 1 * 2099""#
     );
