@@ -566,7 +566,7 @@ async fn ceiling(
     html_len: usize,
 ) -> anyhow::Result<(usize, f64, f64)> {
     const CLIENT: &str = r#"
-import smtplib, sys, threading, time
+import email.policy, smtplib, sys, threading, time
 from email.message import EmailMessage
 port, n, threads, tlen, hlen = map(int, sys.argv[1:6])
 m = EmailMessage()
@@ -574,19 +574,27 @@ m["From"] = "ceiling@bench.example.com"
 m["To"] = "r00@bench.example.com"
 m["Subject"] = "[fanwatch] ceiling"
 m["Message-ID"] = "<MSGID@bench.example.com>"
-m.set_content("x" * max(tlen - 1, 1))
-m.add_alternative("<p>" + "y" * max(hlen - 8, 1) + "</p>", subtype="html")
-raw = m.as_bytes()
+def body(size):
+    line = "fanwatch ceiling sample text " * 2 + "\n"
+    return (line * (size // len(line) + 1))[:size]
+m.set_content(body(tlen))
+m.add_alternative("<p>" + body(hlen) + "</p>", subtype="html")
+raw = m.as_bytes(policy=email.policy.SMTP)
+failed = []
 def work(k):
+  try:
     s = smtplib.SMTP("127.0.0.1", port)
     for i in range(k, n, threads):
         s.sendmail("ceiling@bench.example.com", ["r%02d@bench.example.com" % (i % 100)],
                    raw.replace(b"MSGID", b"c%d" % i))
     s.quit()
+  except Exception as e:
+    failed.append(repr(e))
 print(time.time(), flush=True)
 ts = [threading.Thread(target=work, args=(k,)) for k in range(threads)]
 for t in ts: t.start()
 for t in ts: t.join()
+if failed: sys.exit("client failed: " + failed[0])
 "#;
     let mut sink = Sink::start()?;
     let cpu0 = sink.cpu();
