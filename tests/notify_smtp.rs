@@ -584,6 +584,86 @@ async fn preview_shows_exactly_what_is_sent_and_auth_comes_from_the_environment(
     w.db.cleanup().await;
 }
 
+/// STARTTLS (required) and implicit TLS to servers whose certificate a private CA signed:
+/// delivered with `notify.smtp_ca_file`, refused (and kept for retry) without it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_checks_the_server_certificate() {
+    if !common::smtp::available() {
+        return;
+    }
+    let certs = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = common::smtp::test_ca(certs.path());
+    let (cert, key) = (cert.to_str().unwrap(), key.to_str().unwrap());
+    let ca_line = format!("smtp_ca_file = \"{}\"", ca.display());
+    let starttls = SmtpSink::start(&["--tls", cert, key]).unwrap();
+    let wrapped = SmtpSink::start(&["--tls-wrap", cert, key]).unwrap();
+    let cases = [
+        (
+            format!("smtp://127.0.0.1:{}?tls=required", starttls.port),
+            &starttls,
+        ),
+        (format!("smtps://127.0.0.1:{}", wrapped.port), &wrapped),
+    ];
+    for (url, sink) in cases {
+        // Without the CA the certificate is unknown: nothing is sent, the alerts wait.
+        let w = World::new(Backend::Sqlite, &POSTS[..1], &url, "")
+            .await
+            .unwrap();
+        w.poll().await;
+        let report = w
+            .notifier()
+            .await
+            .drain(Duration::from_secs(20))
+            .await
+            .unwrap();
+        assert_eq!((report.sent, report.retried), (0, 2), "{url}: {report:?}");
+        let pending =
+            w.db.store()
+                .await
+                .outbox_rows(Some("pending"), 10)
+                .await
+                .unwrap();
+        let error = pending[0].last_error.clone().unwrap_or_default();
+        assert!(
+            error.to_lowercase().contains("certificate"),
+            "{url}: {error}"
+        );
+        assert!(sink.received().is_empty());
+
+        let w = World::new(Backend::Sqlite, &POSTS[..1], &url, &ca_line)
+            .await
+            .unwrap();
+        w.poll().await;
+        let report = w
+            .notifier()
+            .await
+            .drain(Duration::from_secs(20))
+            .await
+            .unwrap();
+        assert_eq!(report.sent, 2, "{url}: {report:?}");
+        assert_eq!(
+            sink.wait_for(2, Duration::from_secs(5)).await.len(),
+            2,
+            "{url}"
+        );
+    }
+    // A CA file with a plain connection is a configuration error.
+    let plain = World::new(Backend::Sqlite, &POSTS[..1], "smtp://127.0.0.1:1", "")
+        .await
+        .unwrap();
+    let bad = plain
+        .toml
+        .replace("[notify]\n", &format!("[notify]\n{ca_line}\n"));
+    let cfg = write_config(plain.dir.path(), &bad);
+    let out = common::fanwatch(&["--config", cfg.to_str().unwrap(), "check-config"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        common::stderr(&out).contains("notify.smtp_ca_file"),
+        "{}",
+        common::stderr(&out)
+    );
+}
+
 backend_tests!(
     alerts_now_and_the_rest_in_the_digest,
     server_down_then_back_delivers_each_email_once,

@@ -56,6 +56,10 @@ pub struct NotifyConfig {
     /// `FANWATCH_NOTIFY__SMTP_URL`; `FANWATCH_SMTP_USERNAME`/`FANWATCH_SMTP_PASSWORD` also work.
     #[serde(default)]
     pub smtp_url: Option<String>,
+    /// A PEM file with the certificate of a private CA that signed the SMTP server's
+    /// certificate (trusted in addition to the public roots); needs smtps:// or tls=required.
+    #[serde(default)]
+    pub smtp_ca_file: Option<PathBuf>,
     /// Writes each email as an `.eml` file into this folder instead of sending it.
     #[serde(default)]
     pub dry_run_dir: Option<PathBuf>,
@@ -138,6 +142,7 @@ impl Default for NotifyConfig {
         Self {
             enabled: true,
             smtp_url: None,
+            smtp_ca_file: None,
             dry_run_dir: None,
             from: None,
             allow_recipients: Vec::new(),
@@ -245,6 +250,12 @@ impl NotifyConfig {
         }
         if let Some(url) = &self.smtp_url {
             super::email::SmtpTarget::check_url(url).map_err(|e| (key("smtp_url"), e))?;
+            if self.smtp_ca_file.is_some() && !super::email::SmtpTarget::uses_tls(url) {
+                return Err((
+                    key("smtp_ca_file"),
+                    "a CA file needs TLS: use smtps:// or smtp://...?tls=required".into(),
+                ));
+            }
         }
         if !self.routes.is_empty() && self.from.is_none() {
             return Err((key("from"), "routes need a sender address".into()));

@@ -7,6 +7,7 @@ use std::time::Duration;
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::config::NotifyConfig;
@@ -41,6 +42,39 @@ impl SmtpTarget {
         }
         Ok(())
     }
+
+    /// Whether the URL asks for TLS (implicit, or STARTTLS required or opportunistic).
+    pub fn uses_tls(raw: &str) -> bool {
+        url::Url::parse(raw.trim())
+            .is_ok_and(|u| u.scheme() == "smtps" || u.query_pairs().any(|(k, _)| k == "tls"))
+    }
+}
+
+/// The URL's TLS mode with `ca` trusted besides the public roots.
+fn tls_with_ca(raw: &str, ca: &std::path::Path) -> Result<Tls, String> {
+    let url = url::Url::parse(raw.trim()).map_err(|e| format!("notify.smtp_url: {e}"))?;
+    let host = url.host_str().unwrap_or_default().to_owned();
+    let pem =
+        std::fs::read(ca).map_err(|e| format!("notify.smtp_ca_file {}: {e}", ca.display()))?;
+    let cert = Certificate::from_pem(&pem).map_err(|e| {
+        format!(
+            "notify.smtp_ca_file {}: not a PEM certificate: {e}",
+            ca.display()
+        )
+    })?;
+    let params = TlsParameters::builder(host)
+        .add_root_certificate(cert)
+        .build()
+        .map_err(|e| format!("notify.smtp_ca_file {}: {e}", ca.display()))?;
+    let mode = url
+        .query_pairs()
+        .find(|(k, _)| k == "tls")
+        .map(|(_, v)| v.into_owned());
+    Ok(match (url.scheme(), mode.as_deref()) {
+        ("smtps", _) => Tls::Wrapper(params),
+        (_, Some("opportunistic")) => Tls::Opportunistic(params),
+        _ => Tls::Required(params),
+    })
 }
 
 /// Where emails go.
@@ -83,6 +117,9 @@ impl Mailer {
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(raw.trim())
             .map_err(|e| format!("notify.smtp_url: {e}"))?
             .timeout(Some(Duration::from_secs(config.smtp_timeout_secs)));
+        if let Some(ca) = &config.smtp_ca_file {
+            builder = builder.tls(tls_with_ca(raw, ca)?);
+        }
         let user = std::env::var(SMTP_USERNAME_ENV).ok();
         let password = std::env::var(SMTP_PASSWORD_ENV).ok();
         if let (Some(user), Some(password)) = (user, password) {

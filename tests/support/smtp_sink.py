@@ -11,6 +11,8 @@ the DATA command, so a client killed while waiting for that answer has still del
   --auth USER:PASS      require AUTH (PLAIN/LOGIN) with these credentials
   --stall-first SECS    hold the answer to the first DATA this long (after recording it)
   --fail-first N        answer the first N DATA commands with 451 (temporary failure)
+  --tls CERT KEY        offer STARTTLS with this certificate and refuse mail without it
+  --tls-wrap CERT KEY   implicit TLS (smtps) with this certificate
 
 Prints "READY <port>" on stdout once it accepts connections; stops on SIGTERM/SIGINT.
 """
@@ -21,6 +23,7 @@ import email
 import email.policy
 import json
 import signal
+import ssl
 import sys
 import time
 
@@ -91,6 +94,8 @@ def main():
     p.add_argument("--auth")
     p.add_argument("--stall-first", type=float, default=0)
     p.add_argument("--fail-first", type=int, default=0)
+    p.add_argument("--tls", nargs=2)
+    p.add_argument("--tls-wrap", nargs=2)
     args = p.parse_args()
     kwargs = {}
     if args.auth:
@@ -100,6 +105,13 @@ def main():
             auth_required=True,
             auth_require_tls=False,
         )
+    if args.tls or args.tls_wrap:
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(*(args.tls or args.tls_wrap))
+        if args.tls:
+            kwargs.update(tls_context=ctx, require_starttls=True)
+        else:
+            kwargs.update(ssl_context=ctx)
     sink = Sink(args.out, args.stall_first, args.fail_first)
     controller = Controller(
         sink, hostname="127.0.0.1", port=args.port, data_size_limit=10_000_000, **kwargs
