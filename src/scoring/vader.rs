@@ -333,8 +333,20 @@ fn lower(s: &str) -> String {
 /// Strips leading and trailing ASCII punctuation unless that leaves two characters or fewer
 /// (then it was probably an emoticon such as ":)" and is kept whole).
 fn strip_punc_if_word(token: &str) -> &str {
-    let stripped = token.trim_matches(|c: char| c.is_ascii_punctuation());
-    if stripped.chars().count() <= 2 {
+    // ASCII punctuation bytes never occur inside a multi-byte UTF-8 sequence, so trimming
+    // bytes trims the same characters as trimming chars, without decoding them.
+    let bytes = token.as_bytes();
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_punctuation())
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !b.is_ascii_punctuation())
+        .map_or(start, |i| i + 1);
+    let stripped = token.get(start..end).unwrap_or(token);
+    // More than two bytes of ASCII are more than two characters; only other text needs counting.
+    if stripped.len() <= 2 || (!stripped.is_ascii() && stripped.chars().count() <= 2) {
         token
     } else {
         stripped
@@ -414,15 +426,27 @@ impl<'a> Tokens<'a> {
         ends.clear();
         info.clear();
         let base = text.as_ptr() as usize;
-        spans.extend(
-            text.split(is_py_space)
-                .filter(|w| !w.is_empty())
-                .map(strip_punc_if_word)
-                .map(|w| {
-                    let start = w.as_ptr() as usize - base;
-                    (start, start + w.len())
-                }),
-        );
+        let span = |w: &str| {
+            let w = strip_punc_if_word(w);
+            let start = w.as_ptr() as usize - base;
+            (start, start + w.len())
+        };
+        if text.is_ascii() {
+            // Every ASCII byte is a whole character, so splitting bytes splits where the
+            // char-wise split would, without decoding.
+            spans.extend(
+                text.as_bytes()
+                    .split(|&b| is_py_space(char::from(b)))
+                    .filter(|w| !w.is_empty())
+                    .filter_map(|w| {
+                        let start = w.as_ptr() as usize - base;
+                        text.get(start..start + w.len())
+                    })
+                    .map(span),
+            );
+        } else {
+            spans.extend(text.split(is_py_space).filter(|w| !w.is_empty()).map(span));
+        }
         let mut allcaps = 0;
         for &(start, end) in spans.iter() {
             let w = &text[start..end];
@@ -466,16 +490,19 @@ impl<'a> Tokens<'a> {
         self.spans.len()
     }
 
+    #[inline]
     fn word(&self, i: usize) -> &'a str {
         let (start, end) = self.spans[i];
         &self.text[start..end]
     }
 
+    #[inline]
     fn lower(&self, i: usize) -> &'a str {
         let start = if i == 0 { 0 } else { self.ends[i - 1] };
         &self.lower_buf[start..self.ends[i]]
     }
 
+    #[inline]
     fn in_lexicon(&self, i: usize) -> bool {
         self.info[i].valence.is_some()
     }
@@ -784,8 +811,16 @@ fn but_check(t: &Tokens<'_>, sentiments: &mut [f64]) {
 }
 
 pub(super) fn punctuation_emphasis(text: &str) -> f64 {
-    let ep = text.matches('!').count().min(4) as f64 * 0.292;
-    let qm_count = text.matches('?').count();
+    // One pass over the bytes for both marks: they are ASCII, so never part of another char.
+    let (mut ep_count, mut qm_count) = (0usize, 0usize);
+    for &b in text.as_bytes() {
+        match b {
+            b'!' => ep_count += 1,
+            b'?' => qm_count += 1,
+            _ => {}
+        }
+    }
+    let ep = ep_count.min(4) as f64 * 0.292;
     let qm = match qm_count {
         0 | 1 => 0.0,
         2 | 3 => qm_count as f64 * 0.18,
