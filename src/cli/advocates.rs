@@ -10,7 +10,7 @@ use super::output::{write_csv, write_json};
 use crate::advocates::{self, Advocate};
 use crate::config::Config;
 use crate::domain::truncate_chars;
-use crate::storage::{CustomerLink, Store};
+use crate::storage::{CustomerLink, CustomerLinks, Store};
 
 /// The JSON shape of one advocate (a contract: add fields, keep these).
 #[derive(Serialize)]
@@ -70,42 +70,60 @@ pub async fn write(
         .collect();
     match format {
         OutputFormat::Json => write_json(out, &rows)?,
-        OutputFormat::Csv => write_csv(
-            out,
-            [
-                "rank",
-                "brand",
-                "platform",
-                "handle",
-                "advocate_score",
-                "quadrant",
-                "positive_weeks",
-                "reach_score",
-                "mentions",
-                "negative",
-                "customer_id",
-                "segment",
-            ],
-            rows.iter().map(|r| {
-                [
-                    r.rank.to_string(),
-                    r.brand.to_owned(),
-                    r.platform.to_owned(),
-                    r.handle.to_owned(),
-                    r.advocate_score.to_string(),
-                    r.quadrant.to_owned(),
-                    r.positive_weeks.to_string(),
-                    r.reach_score.to_string(),
-                    r.mentions.to_string(),
-                    r.negative.to_string(),
-                    r.customer_id.clone().unwrap_or_default(),
-                    r.segment.unwrap_or_default().to_owned(),
-                ]
-            }),
-        )?,
+        OutputFormat::Csv => csv_rows(out, &rows)?,
         OutputFormat::Table => write_table(out, &rows, from, to)?,
     }
     Ok(())
+}
+
+/// The advocates CSV (`advocates --format csv`, and the weekly email's attachment) for
+/// advocates already ranked.
+pub fn write_ranked_csv(
+    out: &mut impl Write,
+    ranked: &[Advocate],
+    customers: &CustomerLinks,
+) -> anyhow::Result<()> {
+    let rows: Vec<AdvocateJson<'_>> = ranked
+        .iter()
+        .map(|a| to_json(a, customers.get(&a.platform, &a.handle)))
+        .collect();
+    csv_rows(out, &rows)
+}
+
+fn csv_rows(out: &mut impl Write, rows: &[AdvocateJson<'_>]) -> anyhow::Result<()> {
+    write_csv(
+        out,
+        [
+            "rank",
+            "brand",
+            "platform",
+            "handle",
+            "advocate_score",
+            "quadrant",
+            "positive_weeks",
+            "reach_score",
+            "mentions",
+            "negative",
+            "customer_id",
+            "segment",
+        ],
+        rows.iter().map(|r| {
+            [
+                r.rank.to_string(),
+                r.brand.to_owned(),
+                r.platform.to_owned(),
+                r.handle.to_owned(),
+                r.advocate_score.to_string(),
+                r.quadrant.to_owned(),
+                r.positive_weeks.to_string(),
+                r.reach_score.to_string(),
+                r.mentions.to_string(),
+                r.negative.to_string(),
+                r.customer_id.clone().unwrap_or_default(),
+                r.segment.unwrap_or_default().to_owned(),
+            ]
+        }),
+    )
 }
 
 /// `fanwatch nps`: social NPS per brand and ISO week, oldest first.

@@ -19,7 +19,7 @@ use clap::{Parser, Subcommand};
 use crate::config::ConfigError;
 use crate::telemetry::LogFormat;
 
-pub use advocates::{parse_week, write as write_advocates_to};
+pub use advocates::{parse_week, write as write_advocates_to, write_ranked_csv};
 pub use commands::print_outcomes as print_outcomes_to;
 pub use flags::list as write_flags_to;
 pub use output::OutputFormat;

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 
 use crate::advocates::{self, Advocate, Quadrant, WeeklyNps, iso_week_name};
-use crate::cli::{OutputFormat, write_advocates_to};
+use crate::cli::write_ranked_csv;
 use crate::config::Config;
 use crate::storage::{CustomerLinks, FlagDetail, StorageError, Store, week_of};
 
@@ -111,17 +111,8 @@ pub async fn build(
         .find(|n| n.week == this_week);
 
     let mut csv = Vec::new();
-    write_advocates_to(
-        &mut csv,
-        config,
-        store,
-        Some(brand),
-        as_of,
-        usize::MAX,
-        OutputFormat::Csv,
-    )
-    .await
-    .map_err(|e| StorageError::Other(format!("advocates CSV: {e:#}")))?;
+    write_ranked_csv(&mut csv, &now_ranked, &customers)
+        .map_err(|e| StorageError::Other(format!("advocates CSV: {e:#}")))?;
     Ok(WeeklyReport {
         brand: brand.to_owned(),
         week: this_week,
