@@ -11,8 +11,8 @@ use super::output::write_json;
 use super::{CliError, NotifyAction, OutputFormat};
 use crate::domain::truncate_chars;
 use crate::notify::email::compose;
-use crate::notify::{Language, Notifier, Recipient};
-use crate::storage::{NewEmail, OutboxCount, OutboxRow, RenderedEmail, Store};
+use crate::notify::{Notifier, Recipient};
+use crate::storage::{NewEmail, OutboxCount, OutboxRow, Store};
 
 #[derive(Serialize)]
 struct Status<'a> {
@@ -84,17 +84,25 @@ pub async fn status(
 
 /// Prints one email as it would go out: headers, then each part; `raw` prints the MIME
 /// message itself.
-fn print_email(
+async fn print_email(
     out: &mut impl Write,
     notifier: &Notifier,
-    email: &NewEmail,
-    created: chrono::DateTime<Utc>,
-    rendered: &RenderedEmail,
+    row: &OutboxRow,
     raw: bool,
 ) -> anyhow::Result<()> {
-    let to = Recipient::parse(&email.recipient).map_err(anyhow::Error::msg)?;
-    let message = compose(notifier.from(), &to, &email.message_id, created, rendered)
-        .map_err(anyhow::Error::msg)?;
+    let rendered = match row.rendered() {
+        Some(stored) => stored,
+        None => notifier.render(row).await.map_err(anyhow::Error::msg)?,
+    };
+    let to = Recipient::parse(&row.recipient).map_err(anyhow::Error::msg)?;
+    let message = compose(
+        notifier.from(),
+        &to,
+        &row.message_id,
+        row.created_at,
+        &rendered,
+    )
+    .map_err(anyhow::Error::msg)?;
     if raw {
         out.write_all(&message.formatted())?;
         writeln!(out)?;
@@ -106,53 +114,44 @@ fn print_email(
             writeln!(out, "{name}: {value}")?;
         }
     }
-    writeln!(out, "X-Fanwatch-Key: {}", email.key)?;
+    writeln!(out, "X-Fanwatch-Key: {}", row.key)?;
     if let Some((name, csv)) = &rendered.attachment {
         writeln!(out, "Attachment: {name} ({} bytes, text/csv)", csv.len())?;
     }
     writeln!(out, "\n--- text/plain ---\n{}", rendered.text.trim_end())?;
     writeln!(out, "\n--- text/html ---\n{}", rendered.html.trim_end())?;
-    writeln!(out, "\n=== end of email to {} ===\n", email.recipient)?;
+    writeln!(out, "\n=== end of email to {} ===\n", row.recipient)?;
     Ok(())
 }
 
-/// The stored content when the email is queued and rendered already (exactly what a retry
-/// sends); otherwise a fresh rendering.
-async fn content_of(
-    notifier: &Notifier,
-    store: &Store,
-    email: &NewEmail,
-) -> anyhow::Result<(chrono::DateTime<Utc>, RenderedEmail)> {
-    let row = store.outbox_by_key(&email.key).await?;
-    if let Some(row) = &row
-        && let Some(rendered) = row.rendered()
-    {
-        return Ok((row.created_at, rendered));
-    }
-    let row = row.unwrap_or_else(|| OutboxRow {
-        id: 0,
-        key: email.key.clone(),
-        kind: email.kind.as_str().to_owned(),
-        recipient: email.recipient.clone(),
-        language: email.language.to_owned(),
-        brand: email.brand.clone(),
-        flag_id: email.flag_id,
-        week: email.week.clone(),
-        message_id: email.message_id.clone(),
-        status: "preview".into(),
-        attempts: 0,
-        due_at: email.due_at,
-        subject: None,
-        body_text: None,
-        body_html: None,
-        attachment_name: None,
-        attachment: None,
-        last_error: None,
-        created_at: Utc::now(),
-        sent_at: None,
-    });
-    let rendered = notifier.render(&row).await.map_err(anyhow::Error::msg)?;
-    Ok((row.created_at, rendered))
+/// The queued row of `email` (its stored rendering is exactly what a retry sends), or, when
+/// it is not queued, the row it would get.
+async fn queued_or_preview(store: &Store, email: &NewEmail) -> anyhow::Result<OutboxRow> {
+    Ok(store
+        .outbox_by_key(&email.key)
+        .await?
+        .unwrap_or_else(|| OutboxRow {
+            id: 0,
+            key: email.key.clone(),
+            kind: email.kind.as_str().to_owned(),
+            recipient: email.recipient.clone(),
+            language: email.language.to_owned(),
+            brand: email.brand.clone(),
+            flag_id: email.flag_id,
+            week: email.week.clone(),
+            message_id: email.message_id.clone(),
+            status: "preview".into(),
+            attempts: 0,
+            due_at: email.due_at,
+            subject: None,
+            body_text: None,
+            body_html: None,
+            attachment_name: None,
+            attachment: None,
+            last_error: None,
+            created_at: Utc::now(),
+            sent_at: None,
+        }))
 }
 
 /// `notify preview --flag ID`: the alert (or digest entry) each recipient would get.
@@ -175,7 +174,7 @@ pub async fn preview_flag(
         Utc::now(),
     );
     for email in &emails {
-        let (created, rendered) = content_of(notifier, store, email).await?;
+        let row = queued_or_preview(store, email).await?;
         if email.kind == crate::storage::EmailKind::DigestItem {
             writeln!(
                 out,
@@ -184,7 +183,7 @@ pub async fn preview_flag(
                 email.due_at.format("%Y-%m-%d %H:%M UTC")
             )?;
         }
-        print_email(out, notifier, email, created, &rendered, raw)?;
+        print_email(out, notifier, &row, raw).await?;
     }
     Ok(emails.len())
 }
@@ -207,8 +206,8 @@ pub async fn preview_weekly(
         .filter(|b| brand.is_none_or(|x| x == b.as_str()))
     {
         for email in notifier.router().weekly_emails(b, &week, Utc::now()) {
-            let (created, rendered) = content_of(notifier, store, &email).await?;
-            print_email(out, notifier, &email, created, &rendered, raw)?;
+            let row = queued_or_preview(store, &email).await?;
+            print_email(out, notifier, &row, raw).await?;
             shown += 1;
         }
     }
@@ -225,19 +224,7 @@ pub async fn preview_pending(
     let rows = store.outbox_rows(Some("pending"), 50).await?;
     let mut shown = 0;
     for row in rows.iter().filter(|r| r.kind != "digest_item") {
-        let email = NewEmail {
-            key: row.key.clone(),
-            kind: row.kind().unwrap_or(crate::storage::EmailKind::Alert),
-            recipient: row.recipient.clone(),
-            language: Language::parse(&row.language).unwrap_or_default().as_str(),
-            brand: row.brand.clone(),
-            flag_id: row.flag_id,
-            week: row.week.clone(),
-            message_id: row.message_id.clone(),
-            due_at: row.due_at,
-        };
-        let (created, rendered) = content_of(notifier, store, &email).await?;
-        print_email(out, notifier, &email, created, &rendered, raw)?;
+        print_email(out, notifier, row, raw).await?;
         shown += 1;
     }
     Ok(shown)
