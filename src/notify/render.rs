@@ -193,6 +193,7 @@ impl FlagView {
             Some(p) if !author.is_empty() => format!("{} · {p}", one_line(&author, 120)),
             _ => one_line(&author, 120),
         };
+        let text = body_text(f.text.as_deref().unwrap_or(""), 1500);
         FlagView {
             id: f.id,
             kind: kind_name(&f.kind, lang),
@@ -202,12 +203,12 @@ impl FlagView {
             followers: f.followers,
             link: safe_link(f.url.as_deref()),
             title: defang(&one_line(f.title.as_deref().unwrap_or(""), 200)),
-            quoted: body_text(f.text.as_deref().unwrap_or(""), 1500)
+            quoted: text
                 .lines()
                 .map(|l| format!("> {l}"))
                 .collect::<Vec<_>>()
                 .join("\n"),
-            text: body_text(f.text.as_deref().unwrap_or(""), 1500),
+            text,
             reach: f
                 .reach_score
                 .map_or_else(String::new, |r| format!("{r:.0}/100")),
