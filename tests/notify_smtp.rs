@@ -102,6 +102,14 @@ impl World {
     }
 }
 
+/// `check-config` on `toml` (written into `w`'s folder) must fail with exit 2; its stderr.
+fn config_error(w: &World, toml: &str) -> String {
+    let cfg = write_config(w.dir.path(), toml);
+    let out = common::fanwatch(&["--config", cfg.to_str().unwrap(), "check-config"]);
+    assert_eq!(out.status.code(), Some(2), "{}", common::stderr(&out));
+    common::stderr(&out)
+}
+
 fn to(r: &Received) -> &str {
     r.rcpt_tos[0].as_str()
 }
@@ -521,19 +529,9 @@ async fn hourly_cap_folds_alerts_into_the_digest_and_allow_list_holds(backend: B
         r#"to = ["marketing@example.com"]"#,
         r#"to = ["ceo@elsewhere.example"]"#,
     );
-    let cfg = write_config(w.dir.path(), &bad);
-    let out = common::fanwatch(&["--config", cfg.to_str().unwrap(), "check-config"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        common::stderr(&out).contains("notify.routes[0].to[0]"),
-        "{}",
-        common::stderr(&out)
-    );
-    assert!(
-        common::stderr(&out).contains("allow_recipients"),
-        "{}",
-        common::stderr(&out)
-    );
+    let error = config_error(&w, &bad);
+    assert!(error.contains("notify.routes[0].to[0]"), "{error}");
+    assert!(error.contains("allow_recipients"), "{error}");
     w.db.cleanup().await;
 }
 
@@ -654,14 +652,8 @@ async fn tls_checks_the_server_certificate() {
     let bad = plain
         .toml
         .replace("[notify]\n", &format!("[notify]\n{ca_line}\n"));
-    let cfg = write_config(plain.dir.path(), &bad);
-    let out = common::fanwatch(&["--config", cfg.to_str().unwrap(), "check-config"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        common::stderr(&out).contains("notify.smtp_ca_file"),
-        "{}",
-        common::stderr(&out)
-    );
+    let error = config_error(&plain, &bad);
+    assert!(error.contains("notify.smtp_ca_file"), "{error}");
 }
 
 backend_tests!(
