@@ -7,6 +7,7 @@ pub mod estonian;
 mod et_lexicon;
 pub mod intent;
 pub mod lang;
+mod prefilter;
 pub mod reach;
 pub mod vader;
 
