@@ -15,6 +15,10 @@ use regex_syntax::hir::{Class, Hir, HirKind};
 /// literals; larger classes (`\w`, `[0-9]`) require nothing.
 const MAX_CLASS_CHARS: u32 = 4;
 
+/// Literals are cut to this many bytes: cut ones merge ("does not wo…" for every verb), which
+/// halves the automaton (4.4 to 2.3 MB for the English cues) for 2% more candidates.
+const MAX_LITERAL_BYTES: usize = 12;
+
 /// The candidate regexes of a text, as a bit set over the patterns given to `new`.
 #[derive(Debug)]
 pub(super) struct Prefilter {
@@ -41,7 +45,9 @@ impl Prefilter {
                 .map_err(|e| e.to_string())?;
             match required(&hir) {
                 Some(literals) => {
-                    for literal in literals {
+                    for mut literal in literals {
+                        // A literal's prefix is required too.
+                        literal.truncate(MAX_LITERAL_BYTES);
                         *by_literal.entry(literal).or_default() |= 1 << i;
                     }
                 }
@@ -53,6 +59,9 @@ impl Prefilter {
             .match_kind(MatchKind::Standard)
             // A few thousand trie states: a full DFA is a few hundred KB and the fastest walk.
             .kind(Some(AhoCorasickKind::DFA))
+            // The literals start with most letters: a prefilter would be consulted at nearly
+            // every word and cost more than the DFA steps it skips.
+            .prefilter(false)
             .build(&literals)
             .map_err(|e| e.to_string())?;
         let all = if patterns.len() == 32 {

@@ -186,11 +186,15 @@ const SPECIAL_CASES: &[(&str, f64)] = &[
 const LEXICON_PATCH: &[(&str, f64)] =
     &[("heart", 3.2), ("hearts", 3.3), (":p", 1.0), ("o.o", -0.8)];
 
-/// What the rules need to know about one lowercase token, found with a single look-up.
+/// What the rules need to know about one lowercase token, found with a single look-up. Four
+/// bytes, so that the whole word table stays in the processor's caches.
 #[derive(Debug, Clone, Copy, Default)]
 struct Entry {
-    valence: Option<f64>,
-    booster: Option<f64>,
+    /// Index of the word's valence in `Lexicons::valences` (0: not in the lexicon). The
+    /// lexicon holds a few dozen distinct values.
+    valence: u8,
+    /// +1 for `B_INCR`, -1 for `B_DECR`, 0 for none: the only booster values there are.
+    booster: i8,
     negate: bool,
     /// Number of the word among those of idioms and multi-word boosters (0: none of them).
     idiom: u8,
@@ -200,7 +204,9 @@ struct Entry {
 type Phrase = (Vec<u8>, f64);
 
 struct Lexicons {
-    words: FxHashMap<String, Entry>,
+    words: WordMap,
+    /// The distinct valences `Entry::valence` indexes.
+    valences: Vec<f64>,
     emoji: FxHashMap<char, &'static str>,
     /// `SPECIAL_CASES` in their order.
     idioms: Vec<Phrase>,
@@ -208,19 +214,77 @@ struct Lexicons {
     phrase_boosters: Vec<Phrase>,
 }
 
+impl Lexicons {
+    fn valence(&self, entry: &Entry) -> Option<f64> {
+        (entry.valence != 0).then(|| self.valences[usize::from(entry.valence)])
+    }
+}
+
+/// Lowercase words and their entries. Words of up to 15 bytes (nearly all) are keyed by their
+/// bytes and length packed in two `u64`s: a look-up hashes and compares two machine words
+/// instead of hashing a string and comparing it with a key stored elsewhere in memory.
+#[derive(Default)]
+struct WordMap {
+    short: FxHashMap<(u64, u64), Entry>,
+    long: FxHashMap<String, Entry>,
+}
+
+impl WordMap {
+    fn key(word: &str) -> Option<(u64, u64)> {
+        let bytes = word.as_bytes();
+        if bytes.len() > 15 {
+            return None;
+        }
+        let mut packed = [0u8; 16];
+        packed[..bytes.len()].copy_from_slice(bytes);
+        packed[15] = bytes.len() as u8;
+        let [a, b] = [&packed[..8], &packed[8..]].map(|half| {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(half);
+            u64::from_le_bytes(word)
+        });
+        Some((a, b))
+    }
+
+    fn get(&self, word: &str) -> Option<&Entry> {
+        match Self::key(word) {
+            Some(key) => self.short.get(&key),
+            None => self.long.get(word),
+        }
+    }
+
+    fn entry(&mut self, word: &str) -> &mut Entry {
+        match Self::key(word) {
+            Some(key) => self.short.entry(key).or_default(),
+            None => self.long.entry(word.to_owned()).or_default(),
+        }
+    }
+}
+
 static LEXICONS: LazyLock<Lexicons> = LazyLock::new(|| {
-    let mut words: FxHashMap<String, Entry> = FxHashMap::default();
+    let mut words = WordMap::default();
     let lexicon = vader_sentiment::LEXICON
         .iter()
         .map(|(k, v)| (k.as_ref().to_lowercase(), *v));
+    let mut valences = vec![f64::NAN];
     for (word, valence) in lexicon.chain(LEXICON_PATCH.iter().map(|(w, v)| ((*w).to_owned(), *v))) {
-        words.entry(word).or_default().valence = Some(valence);
+        let index = match valences.iter().position(|v| *v == valence) {
+            Some(index) => index,
+            None => {
+                valences.push(valence);
+                valences.len() - 1
+            }
+        };
+        // The lexicon is constant data with under a hundred distinct values (unit-tested).
+        #[allow(clippy::expect_used)]
+        let index = u8::try_from(index).expect("at most 255 distinct valences");
+        words.entry(&word).valence = index;
     }
     for (word, booster) in BOOSTERS {
-        words.entry((*word).to_owned()).or_default().booster = Some(*booster);
+        words.entry(word).booster = if *booster > 0.0 { 1 } else { -1 };
     }
     for word in NEGATE {
-        words.entry((*word).to_owned()).or_default().negate = true;
+        words.entry(word).negate = true;
     }
     // Idioms compare words by number: cheaper than the reference's joined n-gram strings,
     // and the same test, since a word never contains a space.
@@ -228,7 +292,7 @@ static LEXICONS: LazyLock<Lexicons> = LazyLock::new(|| {
     let mut phrase = |text: &str| -> Vec<u8> {
         text.split(' ')
             .map(|word| {
-                let entry = words.entry(word.to_owned()).or_default();
+                let entry = words.entry(word);
                 if entry.idiom == 0 {
                     numbered += 1;
                     entry.idiom = numbered;
@@ -256,6 +320,7 @@ static LEXICONS: LazyLock<Lexicons> = LazyLock::new(|| {
         .collect();
     Lexicons {
         words,
+        valences,
         emoji,
         idioms,
         phrase_boosters,
@@ -265,7 +330,8 @@ static LEXICONS: LazyLock<Lexicons> = LazyLock::new(|| {
 /// The valence this implementation uses for a lowercase word or emoticon such as ":)" (the
 /// crate's lexicon with the patches above), as the reference's `vader_lexicon.txt` has it.
 pub fn word_valence(token: &str) -> Option<f64> {
-    LEXICONS.words.get(token).and_then(|e| e.valence)
+    let lex = &*LEXICONS;
+    lex.words.get(token).and_then(|e| lex.valence(e))
 }
 
 /// The reference's English description of an emoji code point ("smiling face with ...").
@@ -546,8 +612,12 @@ fn push_word(
     let entry = lex.words.get(lowered).copied().unwrap_or_default();
     spans.push(span);
     info.push(Info {
-        valence: entry.valence,
-        booster: entry.booster,
+        valence: lex.valence(&entry),
+        booster: match entry.booster {
+            0 => None,
+            1 => Some(B_INCR),
+            _ => Some(B_DECR),
+        },
         negate: entry.negate,
         idiom: entry.idiom,
         upper,
@@ -1018,6 +1088,21 @@ mod tests {
         );
         let p = polarity("The table is made of wood.");
         assert_eq!((p.compound, p.neu), (0.0, 1.0));
+    }
+
+    #[test]
+    fn compact_entries_hold_every_value() {
+        assert!(BOOSTERS.iter().all(|(_, b)| *b == B_INCR || *b == B_DECR));
+        let lex = &*LEXICONS;
+        for word in vader_sentiment::LEXICON.keys() {
+            assert!(word_valence(&word.to_lowercase()).is_some(), "{word}");
+        }
+        assert!(lex.valences.len() < 256);
+        assert_eq!(word_valence("good"), Some(1.9));
+        assert_eq!(word_valence("heart"), Some(3.2));
+        assert_eq!(word_valence("supercalifragilistic"), None);
+        // Longer than 15 bytes: the other half of the word map.
+        assert_eq!(word_valence("advantageousness"), Some(1.6));
     }
 
     #[test]
