@@ -222,38 +222,29 @@ fn quality(literals: &[Vec<u8>]) -> (usize, std::cmp::Reverse<usize>) {
 }
 
 fn class_literals(class: &Class) -> Option<Vec<Vec<u8>>> {
-    match class {
-        Class::Unicode(class) => {
-            let size: u32 = class
-                .ranges()
-                .iter()
-                .map(|r| u32::from(r.end()) - u32::from(r.start()) + 1)
-                .sum();
-            if size == 0 || size > MAX_CLASS_CHARS {
-                return None;
-            }
-            let chars = class.ranges().iter().flat_map(|r| r.start()..=r.end());
-            Some(chars.map(|c| c.to_string().into_bytes()).collect())
-        }
-        Class::Bytes(class) => {
-            let size: u32 = class
-                .ranges()
-                .iter()
-                .map(|r| u32::from(r.end()) - u32::from(r.start()) + 1)
-                .sum();
-            if size == 0 || size > MAX_CLASS_CHARS {
-                return None;
-            }
-            Some(
-                class
-                    .ranges()
-                    .iter()
-                    .flat_map(|r| r.start()..=r.end())
-                    .map(|b| vec![b])
-                    .collect(),
-            )
-        }
+    let ranges: Vec<(u32, u32)> = match class {
+        Class::Unicode(class) => class
+            .ranges()
+            .iter()
+            .map(|r| (u32::from(r.start()), u32::from(r.end())))
+            .collect(),
+        Class::Bytes(class) => class
+            .ranges()
+            .iter()
+            .map(|r| (u32::from(r.start()), u32::from(r.end())))
+            .collect(),
+    };
+    let size: u32 = ranges.iter().map(|(start, end)| end - start + 1).sum();
+    if size == 0 || size > MAX_CLASS_CHARS {
+        return None;
     }
+    let members = ranges.into_iter().flat_map(|(start, end)| start..=end);
+    members
+        .map(|member| match class {
+            Class::Unicode(_) => char::from_u32(member).map(|c| c.to_string().into_bytes()),
+            Class::Bytes(_) => u8::try_from(member).ok().map(|b| vec![b]),
+        })
+        .collect()
 }
 
 #[cfg(test)]

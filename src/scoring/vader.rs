@@ -446,11 +446,42 @@ fn round_to(x: f64, digits: usize) -> f64 {
 /// grown to the longest text seen.
 #[derive(Default)]
 struct Scratch {
+    words: Words,
+    sentiments: Vec<f64>,
+}
+
+/// The words of one text, as `Tokens` reads them.
+#[derive(Default)]
+struct Words {
     spans: Vec<(usize, usize)>,
     lower_buf: String,
     ends: Vec<usize>,
     info: Vec<Info>,
-    sentiments: Vec<f64>,
+}
+
+impl Words {
+    /// Records the word at `span` whose lowercase form was appended to `lower_buf` from
+    /// `from` on, with its lexicon entry.
+    fn push(&mut self, lex: &Lexicons, span: (usize, usize), upper: bool, from: usize) {
+        let entry = lex
+            .words
+            .get(&self.lower_buf[from..])
+            .copied()
+            .unwrap_or_default();
+        self.spans.push(span);
+        self.ends.push(self.lower_buf.len());
+        self.info.push(Info {
+            valence: lex.valence(&entry),
+            booster: match entry.booster {
+                0 => None,
+                1 => Some(B_INCR),
+                _ => Some(B_DECR),
+            },
+            negate: entry.negate,
+            idiom: entry.idiom,
+            upper,
+        });
+    }
 }
 
 thread_local! {
@@ -513,14 +544,7 @@ fn class_of(b: u8) -> u8 {
 /// `Tokens::new` for ASCII text, in one pass over the bytes: every byte is a whole character,
 /// so the split, the punctuation strip, lowercasing and the case test need no decoding. Returns
 /// the number of ALL-CAPS words.
-fn ascii_words(
-    text: &str,
-    lex: &Lexicons,
-    spans: &mut Vec<(usize, usize)>,
-    lower_buf: &mut String,
-    ends: &mut Vec<usize>,
-    info: &mut Vec<Info>,
-) -> usize {
+fn ascii_words(text: &str, lex: &Lexicons, words: &mut Words) -> usize {
     let bytes = text.as_bytes();
     let n = bytes.len();
     let mut allcaps = 0;
@@ -554,15 +578,13 @@ fn ascii_words(
                 (start, end) = (word_start, i);
             }
         }
-        let word = &text[start..end];
-        let from = lower_buf.len();
-        lower_buf.push_str(word);
+        let from = words.lower_buf.len();
+        words.lower_buf.push_str(&text[start..end]);
         if seen & UPPER != 0 {
-            lower_buf[from..].make_ascii_lowercase();
+            words.lower_buf[from..].make_ascii_lowercase();
         }
         let upper = seen & UPPER != 0 && seen & LOWER == 0;
-        push_word(lex, (start, end), upper, &lower_buf[from..], spans, info);
-        ends.push(lower_buf.len());
+        words.push(lex, (start, end), upper, from);
         allcaps += usize::from(upper);
     }
     allcaps
@@ -570,86 +592,40 @@ fn ascii_words(
 
 /// `Tokens::new` for other text: split on Python's white space, strip ASCII punctuation,
 /// lowercase as Python does. Returns the number of ALL-CAPS words.
-fn unicode_words(
-    text: &str,
-    lex: &Lexicons,
-    spans: &mut Vec<(usize, usize)>,
-    lower_buf: &mut String,
-    ends: &mut Vec<usize>,
-    info: &mut Vec<Info>,
-) -> usize {
+fn unicode_words(text: &str, lex: &Lexicons, words: &mut Words) -> usize {
     let base = text.as_ptr() as usize;
     let mut allcaps = 0;
     for w in text.split(is_py_space).filter(|w| !w.is_empty()) {
         let w = strip_punc_if_word(w);
         let start = w.as_ptr() as usize - base;
-        let from = lower_buf.len();
-        lower_buf.push_str(&lower(w));
+        let from = words.lower_buf.len();
+        words.lower_buf.push_str(&lower(w));
         let upper = is_upper(w);
-        push_word(
-            lex,
-            (start, start + w.len()),
-            upper,
-            &lower_buf[from..],
-            spans,
-            info,
-        );
-        ends.push(lower_buf.len());
+        words.push(lex, (start, start + w.len()), upper, from);
         allcaps += usize::from(upper);
     }
     allcaps
 }
 
-/// Records one word: its span, and its lexicon entry looked up by its lowercase form.
-fn push_word(
-    lex: &Lexicons,
-    span: (usize, usize),
-    upper: bool,
-    lowered: &str,
-    spans: &mut Vec<(usize, usize)>,
-    info: &mut Vec<Info>,
-) {
-    let entry = lex.words.get(lowered).copied().unwrap_or_default();
-    spans.push(span);
-    info.push(Info {
-        valence: lex.valence(&entry),
-        booster: match entry.booster {
-            0 => None,
-            1 => Some(B_INCR),
-            _ => Some(B_DECR),
-        },
-        negate: entry.negate,
-        idiom: entry.idiom,
-        upper,
-    });
-}
-
 impl<'a> Tokens<'a> {
-    fn new(
-        text: &'a str,
-        lex: &Lexicons,
-        spans: &'a mut Vec<(usize, usize)>,
-        lower_buf: &'a mut String,
-        ends: &'a mut Vec<usize>,
-        info: &'a mut Vec<Info>,
-    ) -> Self {
-        spans.clear();
-        lower_buf.clear();
-        ends.clear();
-        info.clear();
+    fn new(text: &'a str, lex: &Lexicons, words: &'a mut Words) -> Self {
+        words.spans.clear();
+        words.lower_buf.clear();
+        words.ends.clear();
+        words.info.clear();
         let allcaps = if text.is_ascii() {
-            ascii_words(text, lex, spans, lower_buf, ends, info)
+            ascii_words(text, lex, words)
         } else {
-            unicode_words(text, lex, spans, lower_buf, ends, info)
+            unicode_words(text, lex, words)
         };
-        let n = spans.len();
+        let n = words.spans.len();
         let diff = n - allcaps;
         Self {
             text,
-            spans,
-            lower_buf,
-            ends,
-            info,
+            spans: &words.spans,
+            lower_buf: &words.lower_buf,
+            ends: &words.ends,
+            info: &words.info,
             is_cap_diff: diff > 0 && diff < n,
         }
     }
@@ -722,14 +698,8 @@ fn score_with(
 ) -> Sentiment {
     let lex = &*LEXICONS;
     let text = replace_emoji(text, lex);
-    let Scratch {
-        spans,
-        lower_buf,
-        ends,
-        info,
-        sentiments,
-    } = scratch;
-    let tokens = Tokens::new(&text, lex, spans, lower_buf, ends, info);
+    let Scratch { words, sentiments } = scratch;
+    let tokens = Tokens::new(&text, lex, words);
     let n = tokens.len();
     sentiments.clear();
     let mut notes: Vec<Vec<&'static str>> = Vec::new();
