@@ -57,7 +57,8 @@ impl Prefilter {
         let (literals, owners): (Vec<Vec<u8>>, Vec<u32>) = by_literal.into_iter().unzip();
         let literals = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
-            // A few thousand trie states: a full DFA is a few hundred KB and the fastest walk.
+            // About 2.3 MB for the English cues. A contiguous NFA is a tenth of that, but its
+            // walk cost half as much CPU again as the DFA's.
             .kind(Some(AhoCorasickKind::DFA))
             // The literals start with most letters: a prefilter would be consulted at nearly
             // every word and cost more than the DFA steps it skips.
