@@ -251,19 +251,14 @@ impl EtLexicon {
             if let Some(v) = self.stems.get(stem(word).as_ref()) {
                 return Some((*v, MatchKind::Stem));
             }
+            // Nominative forms first, then the ma-infinitives of verb forms.
             if let Some(v) = lemma_guesses(word)
+                .chain(verb_guesses(word))
                 .filter(|lemma| !self.exact_only.contains(lemma.as_str()))
                 .find_map(|lemma| self.exact.get(lemma.as_str()))
             {
                 return Some((*v, MatchKind::Stem));
             }
-        }
-        if word.chars().all(char::is_alphabetic)
-            && let Some(v) = verb_guesses(word)
-                .filter(|lemma| !self.exact_only.contains(lemma.as_str()))
-                .find_map(|lemma| self.exact.get(lemma.as_str()))
-        {
-            return Some((*v, MatchKind::Stem));
         }
         if let Some(v) = self.prefix(word) {
             return Some((v, MatchKind::Prefix));
