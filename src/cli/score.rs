@@ -397,3 +397,67 @@ fn write_scored(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scoring::{IntentKind, Label, Lang, Sentiment};
+
+    /// What serialising `OutputLine` writes, which `write_jsonl` must equal byte for byte.
+    fn serde_line(scored: &Scored, id: Option<&serde_json::Value>) -> Vec<u8> {
+        let s = scored.sentiment;
+        let line = OutputLine {
+            id,
+            lang: scored.lang_code(),
+            label: scored.label.map(|l| l.as_str()),
+            compound: s.map(|s| s.compound),
+            pos: s.map(|s| s.pos),
+            neu: s.map(|s| s.neu),
+            neg: s.map(|s| s.neg),
+            intents: &scored.intents,
+            explain: None,
+        };
+        let mut out = serde_json::to_vec(&line).unwrap();
+        out.push(b'\n');
+        out
+    }
+
+    #[test]
+    fn hand_written_lines_equal_the_serialised_ones() {
+        let scored = Scored {
+            lang: Some(Lang::En),
+            sentiment: Some(Sentiment {
+                compound: -0.7424,
+                pos: 0.0,
+                neu: 0.1,
+                neg: 1.0,
+            }),
+            label: Some(Label::Negative),
+            intents: vec![
+                crate::scoring::Intent {
+                    kind: IntentKind::Complaint,
+                    cue: "said \"never\" \\ again\u{1}\u{2028} 😡".to_owned(),
+                },
+                crate::scoring::Intent {
+                    kind: IntentKind::ChurnRisk,
+                    cue: "cancel".to_owned(),
+                },
+            ],
+            explanation: Vec::new(),
+        };
+        let id = serde_json::json!({"n": [1, 2.5, "x\ny"], "k": null});
+        for (scored, id) in [
+            (&scored, Some(&id)),
+            (&scored, None),
+            (&Scored::unscored(), Some(&serde_json::json!(7))),
+            (&Scored::unscored(), None),
+        ] {
+            let mut buf = Vec::new();
+            write_jsonl(&mut buf, scored, id).unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(&buf),
+                String::from_utf8_lossy(&serde_line(scored, id))
+            );
+        }
+    }
+}
