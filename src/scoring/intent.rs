@@ -8,10 +8,10 @@
 
 use std::sync::LazyLock;
 
-use regex::Regex;
 use regex_automata::{Input, MatchKind, PatternSet, meta, util::syntax};
 use serde::Serialize;
 
+use super::cue::Cue;
 use super::prefilter::Prefilter;
 use super::{Lang, Sentiment};
 
@@ -57,44 +57,49 @@ pub struct Intent {
 }
 
 struct Patterns {
-    praise: Regex,
-    recommendation: Regex,
+    praise: Cue,
+    recommendation: Cue,
     /// Recommendation turned into a warning: "recommend staying away", "ei soovita".
-    anti_recommendation: Regex,
+    anti_recommendation: Cue,
     /// Complaint cues that hold whatever the overall tone.
-    complaint: Regex,
+    complaint: Cue,
     /// Complaint cues that also occur in happy stories ("replaced my broken kettle", "fixed
     /// the outage in an hour"): they count only when the text is not positive overall.
-    complaint_weak: Regex,
+    complaint_weak: Cue,
     /// Praise words used ironically ("oh wonderful", 🙃): a complaint, never praise.
-    sarcasm: Regex,
+    sarcasm: Cue,
     /// A complaint cue that is denied: "no problems at all", "doesn't suck", "pole viga".
-    no_complaint: Regex,
-    churn: Regex,
+    no_complaint: Cue,
+    churn: Cue,
     /// Somebody other than the author is the subject of a churn cue.
-    third_party: Regex,
-    question_start: Regex,
+    third_party: Cue,
+    question_start: Cue,
     /// Questions that seek information even when the author is unhappy ("how do I dispute").
-    info_question: Regex,
+    info_question: Cue,
     /// Rhetorical openings that are not questions to answer ("does anyone else remember").
-    rhetorical: Regex,
+    rhetorical: Cue,
     /// Asking for a recommendation.
-    ask_recommendation: Regex,
-    negated_praise: Regex,
+    ask_recommendation: Cue,
+    negated_praise: Cue,
     /// The problem was solved ("fixed the outage", "lahendas mu mure"): weak cues then tell a
     /// success story, not a complaint.
-    resolved: Regex,
+    resolved: Cue,
 }
 
-fn re(pattern: &str) -> Regex {
-    build(pattern, true)
+fn re(pattern: &str) -> Cue {
+    Cue::new(pattern, true, true)
 }
 
 /// English cues are ASCII words, so ASCII word boundaries and classes do: they keep the regex
 /// engine on its fast DFA even when a post holds emoji or accented names (Unicode `\b` would
 /// fall back to a backtracking engine there).
-fn re_en(pattern: &str) -> Regex {
-    build(&ascii_classes(pattern), false)
+fn re_en(pattern: &str) -> Cue {
+    Cue::new(&ascii_classes(pattern), false, true)
+}
+
+/// `re_en` for the long English cue lists, searched without a literal prefilter (see `Cue`).
+fn re_en_long(pattern: &str) -> Cue {
+    Cue::new(&ascii_classes(pattern), false, false)
 }
 
 /// The ASCII forms of `\b`, `\w`, `\W`, `\d` for the (lowercased) English patterns: the
@@ -107,20 +112,8 @@ fn ascii_classes(pattern: &str) -> String {
         .replace(r"\d", "[0-9]")
 }
 
-fn build(pattern: &str, case_insensitive: bool) -> Regex {
-    // The patterns are constants of this file, checked by the unit tests below.
-    #[allow(clippy::expect_used)]
-    regex::RegexBuilder::new(pattern)
-        .case_insensitive(case_insensitive)
-        // Room for the lazy DFA of the large alternations, so its cache is not rebuilt
-        // over and over while scoring a batch.
-        .dfa_size_limit(16 << 20)
-        .build()
-        .expect("intent pattern compiles")
-}
-
 static EN: LazyLock<Patterns> = LazyLock::new(|| Patterns {
-    praise: re_en(concat!(
+    praise: re_en_long(concat!(
         r"\b(love[sd]?|loving|amazing|awesome|excellent|fantastic|brilliant|outstanding|superb|incredible|gorgeous|",
         r"impressed|impressive|kudos|shout ?out|thank you|thanks|thx|well done|nailed it|respect|elite|slaps|",
         r"great|so good|sooo+ good|really good|very good|pretty good|good job|",
@@ -134,7 +127,7 @@ static EN: LazyLock<Patterns> = LazyLock::new(|| Patterns {
     negated_praise: re_en(
         r"\b(not|n't|never|hardly|isn't|wasn't|no longer)\s+(so\s+|very\s+|that\s+|really\s+|exactly\s+)?$",
     ),
-    recommendation: re_en(concat!(
+    recommendation: re_en_long(concat!(
         r"\b((highly|strongly|totally|definitely|really|heartily|100%|wholeheartedly) recommend\w*|",
         r"(i|we|would|i'd|i’d|i'll) (\w+ )?recommend\w*|recommend(ed|ing)? (it|them|this|\w+ to)|suggested \w+( \w+)? to|",
         r"can'?t recommend (\w+ )?enough|10/10 would|would (buy|order|fly|stay|use) again|",
@@ -178,7 +171,7 @@ static EN: LazyLock<Patterns> = LazyLock::new(|| Patterns {
     no_complaint: re_en(
         r"\b(no|zero|never had any|without any|not a single|doesn'?t|don'?t|didn'?t|does not|not|never|n't)\s+(\w+\s+)?$",
     ),
-    churn: re_en(concat!(
+    churn: re_en_long(concat!(
         r"\b((cancel|cancell?ing|cancell?ed) (my|our|the)? ?(\w+ ){0,2}(subscription|account|plan|membership|order|contract|service|trial)|",
         r"(subscription|membership|contract|account) (cancell?ed|closed)|(i'?ve|i have|so i|we'?ve) cancell?ed|(gonna|going to|will|i'll) cancel|",
         r"unsubscrib\w*|switch(ing|ed)? (over )?(to|back to|providers|banks|carriers)|considering switching|",
@@ -304,7 +297,7 @@ static EN_FAMILIES: LazyLock<Families> = LazyLock::new(|| {
 });
 static ET_FAMILIES: LazyLock<Families> = LazyLock::new(|| Families::Exact(family_set(&ET, true)));
 
-fn families(p: &Patterns) -> [&Regex; FAMILIES] {
+fn families(p: &Patterns) -> [&Cue; FAMILIES] {
     [
         &p.praise,
         &p.recommendation,
@@ -496,7 +489,7 @@ fn detect_in(
 }
 
 /// The first match of `pattern` not preceded by a negation ("not great", "ei ole hea").
-fn first_unnegated<'t>(pattern: &Regex, negation: &Regex, text: &'t str) -> Option<&'t str> {
+fn first_unnegated<'t>(pattern: &Cue, negation: &Cue, text: &'t str) -> Option<&'t str> {
     pattern
         .find_iter(text)
         .find(|m| !negation.is_match(&text[clause_start(text, m.start())..m.start()]))

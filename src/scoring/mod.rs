@@ -2,6 +2,7 @@
 //!
 //! `Scorer` is built once (lexicons load at start-up) and is cheap to share between threads.
 
+mod cue;
 mod emoji;
 pub mod estonian;
 mod et_lexicon;
