@@ -91,8 +91,9 @@ impl Prefilter {
 /// several at once. The few shorter literals are each searched for on their own (SIMD).
 #[derive(Debug)]
 struct Literals {
-    /// Bit `slot(w)` is set for the first four bytes `w` of every long literal.
-    seen: Vec<u64>,
+    /// Bit `slot(w)` is set for the first four bytes `w` of every long literal. A fixed-size
+    /// array: every slot is in bounds by type, so the hot loop has no bounds checks.
+    seen: Box<[u64; SEEN_WORDS]>,
     /// Long literals by their first four bytes: a range of `rest`.
     by_prefix: FxHashMap<u32, (u32, u32)>,
     /// What follows each long literal's first four bytes, and the literal's owners.
@@ -103,6 +104,7 @@ struct Literals {
 
 /// Bits of the window hash: a 2^16-bit map is 8 KB.
 const HASH_BITS: u32 = 16;
+const SEEN_WORDS: usize = (1 << HASH_BITS) / 64;
 
 fn slot(window: u32) -> usize {
     (window.wrapping_mul(0x9E37_79B1) >> (32 - HASH_BITS)) as usize
@@ -111,7 +113,7 @@ fn slot(window: u32) -> usize {
 impl Literals {
     fn new(by_literal: std::collections::BTreeMap<Vec<u8>, u32>) -> Result<Literals, String> {
         let mut literals = Literals {
-            seen: vec![0u64; (1 << HASH_BITS) / 64],
+            seen: Box::new([0u64; SEEN_WORDS]),
             by_prefix: FxHashMap::default(),
             rest: Vec::new(),
             short: Vec::new(),
