@@ -515,7 +515,12 @@ fn question<'t>(text: &'t str, p: &Patterns) -> Option<Question<'t>> {
     // walking chars (UTF-8 continuation bytes are never ASCII), without collecting the chars.
     let bytes = text.as_bytes();
     let mut start = 0;
-    for (i, &c) in bytes.iter().enumerate() {
+    // Only a "?" or a line end can end the walk early; without them (most texts) the answer
+    // depends on the last sentence alone.
+    if memchr::memchr2(b'?', b'\n', bytes).is_none() {
+        start = memchr::memrchr2(b'.', b'!', bytes).map_or(0, |i| i + 1);
+    }
+    for (i, &c) in bytes.iter().enumerate().skip(start) {
         if matches!(c, b'.' | b'!' | b'?' | b'\n') {
             let sentence = text[start..i].trim();
             let next = bytes.get(i + 1).copied();
