@@ -189,7 +189,7 @@ fn feed(
 }
 
 fn line_count(bytes: &[u8]) -> usize {
-    let newlines = bytes.iter().filter(|&&b| b == b'\n').count();
+    let newlines = crate::text::count_byte(bytes, b'\n');
     newlines + usize::from(bytes.last().is_some_and(|&b| b != b'\n'))
 }
 
@@ -220,12 +220,7 @@ fn score_block(scorer: &Scorer, options: &ScoreOptions, block: Block) -> BlockOu
     let mut output = Vec::with_capacity(block.bytes.len() * 3);
     let mut errors = 0;
     let mut failure = None;
-    for (k, raw) in block.bytes.split_inclusive(|&b| b == b'\n').enumerate() {
-        // As `BufRead::lines`: a line ends at "\n" or "\r\n", and must be UTF-8.
-        let raw = match raw.strip_suffix(b"\n") {
-            Some(line) => line.strip_suffix(b"\r").unwrap_or(line),
-            None => raw,
-        };
+    for (k, raw) in lines(&block.bytes).enumerate() {
         let Ok(line) = std::str::from_utf8(raw) else {
             failure = Some(std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
@@ -243,6 +238,27 @@ fn score_block(scorer: &Scorer, options: &ScoreOptions, block: Block) -> BlockOu
         errors,
         failure,
     }
+}
+
+/// The lines of `bytes` as `BufRead::lines` has them: a line ends at "\n" or "\r\n" (not
+/// included); the last one may have no end, and then keeps a final "\r". Line ends are found
+/// by SIMD search.
+fn lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = bytes;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let line = match memchr::memchr(b'\n', rest) {
+            Some(end) => {
+                let line = &rest[..end];
+                rest = &rest[end + 1..];
+                line.strip_suffix(b"\r").unwrap_or(line)
+            }
+            None => std::mem::take(&mut rest),
+        };
+        Some(line)
+    })
 }
 
 /// Appends the result for one line to `buf`; false if the line was invalid input.
@@ -402,6 +418,28 @@ fn write_scored(
 mod tests {
     use super::*;
     use crate::scoring::{IntentKind, Label, Lang, Sentiment};
+
+    #[test]
+    fn lines_split_as_bufread_lines() {
+        for input in [
+            &b""[..],
+            b"a",
+            b"a\n",
+            b"a\r\nb\n\nc",
+            b"\n\n",
+            b"last\r",
+            b"x\r\r\n\ry",
+        ] {
+            let ours: Vec<&[u8]> = lines(input).collect();
+            let expected: Vec<String> =
+                std::io::BufRead::lines(input).map(|l| l.unwrap()).collect();
+            let ours: Vec<String> = ours
+                .iter()
+                .map(|l| String::from_utf8(l.to_vec()).unwrap())
+                .collect();
+            assert_eq!(ours, expected, "{input:?}");
+        }
+    }
 
     /// What serialising `OutputLine` writes, which `write_jsonl` must equal byte for byte.
     fn serde_line(scored: &Scored, id: Option<&serde_json::Value>) -> Vec<u8> {

@@ -382,10 +382,9 @@ fn but_check(t: &Tokens<'_>, sentiments: &mut [f64]) {
 }
 
 pub(super) fn punctuation_emphasis(text: &str) -> f64 {
-    // The marks are ASCII, so never part of another char. Most texts have none or one of
-    // each: a SIMD search for them costs less than counting every byte.
-    let ep_count = memchr::memchr_iter(b'!', text.as_bytes()).count();
-    let qm_count = memchr::memchr_iter(b'?', text.as_bytes()).count();
+    // The marks are ASCII, so never part of another char.
+    let ep_count = crate::text::count_byte(text.as_bytes(), b'!');
+    let qm_count = crate::text::count_byte(text.as_bytes(), b'?');
     let ep = ep_count.min(4) as f64 * 0.292;
     let qm = match qm_count {
         0 | 1 => 0.0,
