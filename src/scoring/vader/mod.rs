@@ -57,7 +57,7 @@ impl Notes for Vec<&'static str> {
 }
 
 fn negated(t: &Tokens<'_>, k: usize) -> bool {
-    t.info[k].negate || t.has_nt(k)
+    t.negates(k) || t.has_nt(k)
 }
 
 pub(super) fn normalize(score: f64) -> f64 {
@@ -139,8 +139,7 @@ fn score_with(
     sentiments.clear();
     let mut notes: Vec<Vec<&'static str>> = Vec::new();
     for i in 0..n {
-        if tokens.info[i].booster.is_some()
-            || (i + 1 < n && tokens.is(i, KIND) && tokens.is(i + 1, OF))
+        if tokens.booster(i).is_some() || (i + 1 < n && tokens.is(i, KIND) && tokens.is(i + 1, OF))
         {
             sentiments.push(0.0);
             if explain.is_some() {
@@ -174,7 +173,7 @@ fn score_with(
             }
             out.push(Contribution {
                 token: tokens.word(i).to_owned(),
-                base: tokens.info[i].valence.unwrap_or(0.0),
+                base: tokens.valence(i).unwrap_or(0.0),
                 valence,
                 rules,
             });
@@ -194,7 +193,7 @@ fn score_with(
 
 fn sentiment_valence(t: &Tokens<'_>, i: usize, lex: &Lexicons, notes: &mut impl Notes) -> f64 {
     let n = t.len();
-    let Some(base) = t.info[i].valence else {
+    let Some(base) = t.valence(i) else {
         return 0.0;
     };
     let mut valence = base;
@@ -210,7 +209,7 @@ fn sentiment_valence(t: &Tokens<'_>, i: usize, lex: &Lexicons, notes: &mut impl 
         valence = base * N_SCALAR;
         notes.note("negated by \"no\"");
     }
-    if t.info[i].upper && t.is_cap_diff {
+    if t.upper(i) && t.is_cap_diff {
         notes.note("ALL CAPS emphasis");
         if valence > 0.0 {
             valence += C_INCR;
@@ -257,11 +256,11 @@ fn sentiment_valence(t: &Tokens<'_>, i: usize, lex: &Lexicons, notes: &mut impl 
 }
 
 fn scalar_inc_dec(t: &Tokens<'_>, j: usize, valence: f64) -> f64 {
-    let Some(booster) = t.info[j].booster else {
+    let Some(booster) = t.booster(j) else {
         return 0.0;
     };
     let mut scalar = if valence < 0.0 { -booster } else { booster };
-    if t.info[j].upper && t.is_cap_diff {
+    if t.upper(j) && t.is_cap_diff {
         if valence > 0.0 {
             scalar += C_INCR;
         } else {
@@ -294,7 +293,7 @@ fn special_idioms_check(valence: f64, t: &Tokens<'_>, i: usize, lex: &Lexicons) 
     // neighbours there that both belong to idioms, none can match. ("the" or "to" alone are
     // frequent; pairs of idiom words are rare.)
     let last = (i + 2).min(t.len() - 1);
-    if !(i - 3..last).any(|k| t.info[k].idiom != 0 && t.info[k + 1].idiom != 0) {
+    if !(i - 3..last).any(|k| t.idiom(k) != 0 && t.idiom(k + 1) != 0) {
         return valence;
     }
     special_idioms_slow(valence, t, i, lex)
@@ -302,11 +301,7 @@ fn special_idioms_check(valence: f64, t: &Tokens<'_>, i: usize, lex: &Lexicons) 
 
 /// Whether the words at `indices` are those of `phrase`.
 fn spells(t: &Tokens<'_>, indices: &[usize], phrase: &[u8]) -> bool {
-    indices.len() == phrase.len()
-        && indices
-            .iter()
-            .zip(phrase)
-            .all(|(&k, &id)| t.info[k].idiom == id)
+    indices.len() == phrase.len() && indices.iter().zip(phrase).all(|(&k, &id)| t.idiom(k) == id)
 }
 
 fn special_idioms_slow(mut valence: f64, t: &Tokens<'_>, i: usize, lex: &Lexicons) -> f64 {
