@@ -55,6 +55,27 @@ struct OutputLine<'a> {
     explain: Option<&'a [Contribution]>,
 }
 
+impl<'a> OutputLine<'a> {
+    fn new(
+        scored: &'a Scored,
+        id: Option<&'a serde_json::Value>,
+        explain: Option<&'a [Contribution]>,
+    ) -> OutputLine<'a> {
+        let sentiment = scored.sentiment;
+        OutputLine {
+            id,
+            lang: scored.lang_code(),
+            label: scored.label.map(|l| l.as_str()),
+            compound: sentiment.map(|s| s.compound),
+            pos: sentiment.map(|s| s.pos),
+            neu: sentiment.map(|s| s.neu),
+            neg: sentiment.map(|s| s.neg),
+            intents: &scored.intents,
+            explain,
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct ErrorLine {
     line: usize,
@@ -370,17 +391,7 @@ fn write_scored(
     match options.format {
         ScoreFormat::Jsonl if !options.explain => write_jsonl(buf, scored, id),
         ScoreFormat::Jsonl => {
-            let line = OutputLine {
-                id,
-                lang: scored.lang_code(),
-                label: scored.label.map(|l| l.as_str()),
-                compound: sentiment.map(|s| s.compound),
-                pos: sentiment.map(|s| s.pos),
-                neu: sentiment.map(|s| s.neu),
-                neg: sentiment.map(|s| s.neg),
-                intents: &scored.intents,
-                explain: options.explain.then_some(scored.explanation.as_slice()),
-            };
+            let line = OutputLine::new(scored, id, Some(&scored.explanation));
             serde_json::to_writer(&mut *buf, &line).map_err(std::io::Error::other)?;
             buf.write_all(b"\n")
         }
@@ -443,18 +454,7 @@ mod tests {
 
     /// What serialising `OutputLine` writes, which `write_jsonl` must equal byte for byte.
     fn serde_line(scored: &Scored, id: Option<&serde_json::Value>) -> Vec<u8> {
-        let s = scored.sentiment;
-        let line = OutputLine {
-            id,
-            lang: scored.lang_code(),
-            label: scored.label.map(|l| l.as_str()),
-            compound: s.map(|s| s.compound),
-            pos: s.map(|s| s.pos),
-            neu: s.map(|s| s.neu),
-            neg: s.map(|s| s.neg),
-            intents: &scored.intents,
-            explain: None,
-        };
+        let line = OutputLine::new(scored, id, None);
         let mut out = serde_json::to_vec(&line).unwrap();
         out.push(b'\n');
         out
