@@ -10,7 +10,7 @@ use common::fanwatch_command;
 use serde_json::Value;
 
 /// Runs `fanwatch score ARGS` in an empty directory (no fanwatch.toml) with `input` on stdin.
-fn score(args: &[&str], input: &str) -> Output {
+fn score(args: &[&str], input: impl AsRef<[u8]>) -> Output {
     let dir = tempfile::tempdir().unwrap();
     let mut child = fanwatch_command()
         .current_dir(dir.path())
@@ -22,8 +22,8 @@ fn score(args: &[&str], input: &str) -> Output {
         .spawn()
         .unwrap();
     let mut stdin = child.stdin.take().unwrap();
-    let input = input.to_owned();
-    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()).unwrap());
+    let input = input.as_ref().to_vec();
+    let writer = std::thread::spawn(move || stdin.write_all(&input).unwrap());
     let out = child.wait_with_output().unwrap();
     writer.join().unwrap();
     out
@@ -126,6 +126,28 @@ fn jsonl_input_echoes_ids_and_reports_bad_lines_in_place() {
     assert_eq!(rows[2]["lang"], "et");
     assert_eq!(rows[3]["line"], 4);
     assert!(String::from_utf8_lossy(&out.stderr).contains("2 input line(s)"));
+}
+
+#[test]
+fn a_line_that_is_not_utf8_gets_an_error_object_and_the_rest_is_scored() {
+    // Latin-1 "väga hea" between two good lines, in both input formats.
+    for (args, input) in [
+        (&[][..], &b"I love it\nv\xe4ga hea\nthe service was terrible and I hate it\n"[..]),
+        (
+            &["--input-format", "jsonl"][..],
+            &b"{\"text\": \"I love it\"}\n{\"text\": \"v\xe4ga\"}\n{\"text\": \"the service was terrible and I hate it\"}\n"[..],
+        ),
+    ] {
+        let out = score(args, input);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let rows = lines(&out);
+        assert_eq!(rows.len(), 3, "{args:?}: every line has an output line");
+        assert_eq!(rows[0]["label"], "positive");
+        assert_eq!(rows[1]["line"], 2);
+        assert!(rows[1]["error"].as_str().unwrap().contains("UTF-8"), "{}", rows[1]);
+        assert_eq!(rows[2]["label"], "negative");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("1 input line(s)"));
+    }
 }
 
 #[test]

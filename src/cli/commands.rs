@@ -247,7 +247,7 @@ fn score(
     match super::score::run(&scorer, &options, stdin, &mut stdout) {
         Ok(0) => Ok(()),
         Ok(bad) => Err(CliError::Runtime(anyhow::anyhow!(
-            "{bad} input line(s) were not valid JSON objects with a `text` field (see the error objects in the output)"
+            "{bad} input line(s) could not be scored: not UTF-8, or (with --input-format jsonl) not a JSON object with a string `text` field; see the error objects in the output"
         ))),
         // A closed pipe (`| head`) is the reader's choice, not a failure.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),

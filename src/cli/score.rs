@@ -141,12 +141,11 @@ struct Block {
     bytes: Vec<u8>,
 }
 
-/// A block's output, and why scoring stopped early if it did.
+/// A block's output and how many of its lines were invalid.
 struct BlockOutput {
     seq: usize,
     output: Vec<u8>,
     errors: usize,
-    failure: Option<std::io::Error>,
 }
 
 /// Reads `input` into blocks for the workers and writes their results in order; returns the
@@ -228,9 +227,6 @@ impl InOrder {
         while let Some(next) = self.waiting.remove(&self.written) {
             out.write_all(&next.output)?;
             self.bad += next.errors;
-            if let Some(failure) = next.failure {
-                return Err(failure);
-            }
             self.written += 1;
         }
         Ok(())
@@ -240,24 +236,26 @@ impl InOrder {
 fn score_block(scorer: &Scorer, options: &ScoreOptions, block: Block) -> BlockOutput {
     let mut output = Vec::with_capacity(block.bytes.len() * 3);
     let mut errors = 0;
-    let mut failure = None;
     for (k, raw) in lines(&block.bytes).enumerate() {
-        let Ok(line) = std::str::from_utf8(raw) else {
-            failure = Some(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                "stream did not contain valid UTF-8",
-            ));
-            break;
+        let line_no = block.first_line + k;
+        // One line in another encoding costs that line, not the rest of the input.
+        let valid = match std::str::from_utf8(raw) {
+            Ok(line) => score_line(scorer, options, line, line_no, &mut output),
+            Err(e) => {
+                let message = format!(
+                    "not valid UTF-8 (invalid byte at byte {} of the line)",
+                    e.valid_up_to() + 1
+                );
+                write_error(&mut output, line_no, message);
+                false
+            }
         };
-        if !score_line(scorer, options, line, block.first_line + k, &mut output) {
-            errors += 1;
-        }
+        errors += usize::from(!valid);
     }
     BlockOutput {
         seq: block.seq,
         output,
         errors,
-        failure,
     }
 }
 
@@ -310,19 +308,22 @@ fn score_line(
             )
         }
         Err(message) => {
-            let error = ErrorLine {
-                line: line_no,
-                error: message.clone(),
-            };
-            let result = serde_json::to_writer(&mut *buf, &error)
-                .map_err(std::io::Error::other)
-                .and_then(|()| buf.write_all(b"\n"));
-            (result, false)
+            write_error(buf, line_no, message.clone());
+            (Ok(()), false)
         }
     };
     // Writing into a Vec cannot fail.
     debug_assert!(result.is_ok());
     valid
+}
+
+/// The error object that stands in the output for invalid input line `line`.
+fn write_error(buf: &mut Vec<u8>, line: usize, error: String) {
+    let result = serde_json::to_writer(&mut *buf, &ErrorLine { line, error })
+        .map_err(std::io::Error::other)
+        .and_then(|()| buf.write_all(b"\n"));
+    // Writing into a Vec cannot fail.
+    debug_assert!(result.is_ok());
 }
 
 /// The `OutputLine` of a result without explanation, written field by field: the same bytes
