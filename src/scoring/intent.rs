@@ -147,6 +147,7 @@ static EN: LazyLock<Patterns> = LazyLock::new(|| Patterns {
         r"keeps? (crashing|freezing|failing|dropping|logging me out|raising|charging)|crash(es|ed|ing)?|freez(es|ing)|reboots itself|",
         r"(still|never) (hasn'?t |haven'?t |not |has not )?(arrived|received|shipped|got|responded|heard back|answers|replied)|",
         r"charged (me )?twice|double charged|overcharg\w*|hidden fees?|(late|convenience|surprise) fee|rip[- ]?off|",
+        r"too expensive|overpriced|(way|far|much) too (pricey|high)|(price|prices|fees?|bills?|costs?) (is|are|has gotten|have gotten|got) (\w+ ){0,2}too high|",
         r"(no|still no|without( a)?|waiting for (a|my)) refund|refund (denied|refused)|",
         r"down again|(is|been|was) down|went down|no (signal|service|internet|response|reply|rebooking)|",
         r"waiting (for|since) (\w+ ){0,2}(days|weeks|hours|months|ages)|on hold|(\d+|two|three|four|five) (hours|weeks|days|months) (now|later)|",
@@ -193,7 +194,7 @@ static EN: LazyLock<Patterns> = LazyLock::new(|| Patterns {
         r"can you|could you|will you|would you|any idea|anyone know|does anyone|is anyone)\b"
     )),
     info_question: re_en(
-        r"^\s*(how (do|can|long|much)|what'?s the|what is the|where (do|can)|can i|do you|is there|when (do|does|will))\b",
+        r"^\s*(how (do|can|long|much)|what'?s the|what is the|where (do|can)|can i|do you|is there|when (do|does|will)|(does |do )?(anyone|anybody|someone) know)\b",
     ),
     rhetorical: re_en(
         r"^\s*(why|how come|seriously|does anyone else|anyone else|is anyone at|who designed|how hard|how is it)\b|\?!|!\?",
@@ -234,7 +235,7 @@ static ET: LazyLock<Patterns> = LazyLock::new(|| Patterns {
         r"raha (kadunud|läinud)|kaebus\w*|pettun\w*|pettumus\w*|röövel\w*|",
         r"jama|pask|sitt\w*|nõme\w*|kohutav\w*|jube\w*|õudne|õudse\w*|halb|halva\w*|kehv\w*|nigel|piin|riknenud|",
         r"aeglane|aeglaselt|ebaviisakas|ülbe\w*|ükskõikne|solvav|skandaal\w*|häbi\w*|",
-        r"mõttetu\w*|rämps|praak|topelt (maks|võeti)|kaks korda (maha|võeti|maksin)|ülehinnatud|täishinna|tõstis (jälle )?hinda|",
+        r"mõttetu\w*|rämps|praak|topelt (maks|võeti)|liiga (kallis|kallid|kallilt|kallist|kõrge\w*)|kaks korda (maha|võeti|maksin)|ülehinnatud|täishinna|tõstis (jälle )?hinda|",
         r"vale (toode|tellimus|suurus|summa|tellimuse)|lõhutud|purunenud|külm (toit|kohv)|",
         r"keegi ei (vasta|vastuta|võta)|ei vastata|keeldub|kriimustas|tüütu|närvi|kõrini|villand|perses|ebaõnnestu\w*|",
         r"naljakas|ilma teavituseta|pole kunagi tellinud|mingit infot|ei saa aru)\b|😡|🤬|😠|👎|😤|🙄"
@@ -263,7 +264,7 @@ static ET: LazyLock<Patterns> = LazyLock::new(|| Patterns {
         r"^\s*(kas|kuidas|millal|kus|mis|mitu|kui palju|kellele|kuhu|kust|milline|millised|miks|kaua)\b",
     ),
     info_question: re(
-        r"^\s*(kuidas (saab|saan|ma|seda|\w+ lepingut)|kas (teil|saab|saan|on võimalik|keegi oskab|kellelgi on sama)|millal|kus|mitu|kui palju|mis kell)\b",
+        r"^\s*(kuidas (saab|saan|ma|seda|\w+ lepingut)|kas (teil|saab|saan|on võimalik|keegi oskab|keegi teab|kellelgi on sama)|millal|kus|mitu|kui palju|mis kell)\b",
     ),
     rhetorical: re(
         r"^\s*(miks|mis mõttes|kuidas on võimalik|kas see on tõesti|kas teil seal üldse|kui kaua võib|mis toimub)\b|\?!|!\?|mis toimub",
@@ -668,6 +669,35 @@ mod tests {
         assert_eq!(
             kinds("sõber läks üle Teliasse", Lang::Et),
             Vec::<&str>::new()
+        );
+    }
+
+    #[test]
+    fn prices_and_asking_the_crowd() {
+        assert_eq!(
+            kinds("Prices are way too high now", Lang::En),
+            ["complaint"]
+        );
+        assert_eq!(
+            kinds("Telia hinnad on lihtsalt liiga kõrged", Lang::Et),
+            ["complaint"]
+        );
+        // A complaint that asks what others may know is a question too (the status page
+        // could answer it); a rhetorical "why" is not.
+        assert_eq!(
+            kinds(
+                "Does anyone know why the app is not working today?",
+                Lang::En
+            ),
+            ["complaint", "question"]
+        );
+        assert_eq!(
+            kinds("Kas keegi teab, miks internet täna ei tööta?", Lang::Et),
+            ["complaint", "question"]
+        );
+        assert_eq!(
+            kinds("Miks teie äpp jälle ei tööta?", Lang::Et),
+            ["complaint"]
         );
     }
 
