@@ -143,7 +143,7 @@ static EN: LazyLock<Patterns> = LazyLock::new(|| Patterns {
         r"stay away|avoid (them|it|this|at all costs)|do not (buy|order|use)|don'?t (buy|order|waste))"
     )),
     complaint: re_en(concat!(
-        r"\b((doesn'?t|does not|didn'?t|did not|won'?t|isn'?t|not|never|can'?t|cannot) (work|working|load|open|arrive|respond|reply|answer|remember|accept|restore|find|connect)\w*|",
+        r"\b((doesn'?t|does not|didn'?t|did not|won'?t|isn'?t|not|never|can'?t|cannot) (work|working|load|open|arrive|respond|reply|answer|remember|accept|restore|find|connect|log ?in|sign in|sync|update|install|download|deliver|show up|get back)\w*|",
         r"keeps? (crashing|freezing|failing|dropping|logging me out|raising|charging)|crash(es|ed|ing)?|freez(es|ing)|reboots itself|",
         r"(still|never) (hasn'?t |haven'?t |not |has not )?(arrived|received|shipped|got|responded|heard back|answers|replied)|",
         r"charged (me )?twice|double charged|overcharg\w*|hidden fees?|(late|convenience|surprise) fee|rip[- ]?off|",
@@ -153,7 +153,11 @@ static EN: LazyLock<Patterns> = LazyLock::new(|| Patterns {
         r"waiting (for|since) (\w+ ){0,2}(days|weeks|hours|months|ages)|on hold|(\d+|two|three|four|five) (hours|weeks|days|months) (now|later)|",
         r"worst|terrible|awful|horrible|useless|unacceptable|ridiculous|pathetic|garbage|absurd|unreadable|pointless|",
         r"disa?pp?oint\w*|frustrat\w*|annoy\w*|rude|incompetent|ignored|ghosted|nobody (called|answers|warned|replied|helps)|",
-        r"bugg(y|ier)|died after|late again|cold (food|coffee)|",
+        r"bugg(y|ier)|died after|late again|cold (food|coffee)|stopped working|broke after|fell apart|",
+        r"poor (service|quality|support|customer service|experience|communication)|cheaply made|subpar|mediocre|lousy|shoddy|",
+        r"nightmare|disgusting|unreliable|waste of (money|time)|not worth (it|the money|the price)|not (happy|impressed|satisfied)|unhappy|",
+        r"(haven'?t|have not|hasn'?t|never) (heard back|received|gotten|got) |no one (helps|answers|responds|replies|called|got back)|",
+        r"(lost|damaged|cancell?ed) my (order|package|parcel|luggage|bag|flight|booking|reservation)|",
         r"wrong (order|item|size|charge|address)|(bills?|invoice|charge)s? (have|has|have all|were|was|is|are) (all )?(been )?wrong|",
         r"sucks?|ruined|downgrade|so bad|is bad|a joke|not cool|not normal|",
         r"what a joke|fed up|sick of|tired of|fix (it|this|your)|can'?t believe|cannot believe|how hard is it|how is it \d{4}|",
@@ -184,7 +188,9 @@ static EN: LazyLock<Patterns> = LazyLock::new(|| Patterns {
         r"ending (my|our) (contract|subscription|plan)|looking at \w+ now|",
         r"taking my (business|money) elsewhere|(find|finding|look for|looking for) (a )?(new|another|different) (provider|bank|carrier|isp|service)|",
         r"port(ing)? my number|won'?t be (renewing|back|ordering|using|buying)|not renewing|",
-        r"uninstall(ed|ing)?|deleted the app|(goodbye|bye bye|bye),? \w+|i quit|leaving (you|for))\b"
+        r"uninstall(ed|ing)?|deleted the app|(goodbye|bye bye|bye),? \w+|i quit|leaving (you|for)|",
+        r"time to (switch|move on|find (a|another))|(thinking|thinking about|thinking of|considering) (leaving|cancell?ing|switching|moving)|",
+        r"looking (for|at) alternatives|(any|better) alternatives to|won'?t be coming back|not coming back|will not be (back|returning|renewing))\b"
     )),
     third_party: re_en(
         r"\b(friend|friends|he|she|they|wife|husband|mom|dad|mum|colleague|coworker|brother|sister|everyone|people|neighbou?r)\b[^.!?]{0,25}$",
@@ -238,7 +244,11 @@ static ET: LazyLock<Patterns> = LazyLock::new(|| Patterns {
         r"mõttetu\w*|rämps|praak|topelt (maks|võeti)|liiga (kallis|kallid|kallilt|kallist|kõrge\w*)|kaks korda (maha|võeti|maksin)|ülehinnatud|täishinna|tõstis (jälle )?hinda|",
         r"vale (toode|tellimus|suurus|summa|tellimuse)|lõhutud|purunenud|külm (toit|kohv)|",
         r"keegi ei (vasta|vastuta|võta)|ei vastata|keeldub|kriimustas|tüütu|närvi|kõrini|villand|perses|ebaõnnestu\w*|",
-        r"naljakas|ilma teavituseta|pole kunagi tellinud|mingit infot|ei saa aru)\b|😡|🤬|😠|👎|😤|🙄"
+        r"naljakas|ilma teavituseta|pole kunagi tellinud|mingit infot|ei saa aru|",
+        r"kasutu\w*|vastik\w*|ärritav\w*|ärritun\w*|pahane|vihane|(raha|aja) raiskami\w*|raisatud (raha|aeg)|",
+        r"(ei ole|pole|polnud|ei olnud) (üldse |sugugi |eriti )?rahul|rahulolematu\w*|ei saa (sisse|ühendust|kätte|maksta|tellida)|",
+        r"ei õnnestu\w*|läks (juba |jälle )?katki|lagunes|ei kannata|kannatus (katkes|on otsas)|",
+        r"(kadus|kaotasite|kaotati) (\w+ )?(pakk|pakki|tellimus|tellimuse|pagas|pagasi)|tühistati (\w+ )?(lend|reis|tellimus))\b|😡|🤬|😠|👎|😤|🙄"
     )),
     complaint_weak: re(concat!(
         r"\b(probleem\w*|mure|kallis|kallim|katki|katkise\w*|tõrge|rike|maas|hilja|hilinemise|viga|vea|vead|vigu|",
@@ -255,7 +265,9 @@ static ET: LazyLock<Patterns> = LazyLock::new(|| Patterns {
         r"(sulge(n|sin)|panen) (oma )?(konto|lepingu) (kinni|ära)?|konto kinni|kustuta(n|sin) (\w+ )?(äpi|konto|rakenduse)|",
         r"asemel (hakata|hakkan|hakkame|lennukiga|\w+ga)|(\w+ )?asemel \w+st tellima|nüüdsest (käin|tellin|ostan|sõidan)|edaspidi (tellin|ostan|käin)|",
         r"järgmine kord (ostan|sõidan|tellin|lähen|valin) (\w+ ){0,3}(teise|mõne teise|\w+ga)|loobumi\w*|",
-        r"lahkun|loobun|viin (oma |numbri |\w+ ){0,2}(raha |numbri )?(mujale|ära|\w+sse üle)|kolin (oma )?(raha|säästud)|otsin (uue|teise|uut|teist) (pakkuja|operaatori|panga|teenuse)\w*)\b"
+        r"lahkun|loobun|viin (oma |numbri |\w+ ){0,2}(raha |numbri )?(mujale|ära|\w+sse üle)|kolin (oma )?(raha|säästud)|otsin (uue|teise|uut|teist) (pakkuja|operaatori|panga|teenuse)\w*|",
+        r"ei (telli|osta|kasuta|tule|käi|lenda) (\w+ )?(enam|iial|kunagi)|(mõtlen|kaalun) (lepingu )?(lõpetamist|ülesütlemist|vahetamist|üleminekut|lahkumist)|",
+        r"otsin alternatiivi\w*|aeg (edasi liikuda|vahetada))\b"
     )),
     third_party: re(
         r"\b(sõber|sõbranna|ta|tema|nad|naine|mees|ema|isa|kolleeg|vend|õde|naaber|kõik|inimesed|paljud)\b[^.!?]{0,25}$",
@@ -673,7 +685,7 @@ mod tests {
     }
 
     #[test]
-    fn prices_and_asking_the_crowd() {
+    fn everyday_complaint_churn_and_question_phrasing() {
         assert_eq!(
             kinds("Prices are way too high now", Lang::En),
             ["complaint"]
@@ -698,6 +710,26 @@ mod tests {
         assert_eq!(
             kinds("Miks teie äpp jälle ei tööta?", Lang::Et),
             ["complaint"]
+        );
+        assert_eq!(
+            kinds("I can't log in since the update", Lang::En),
+            ["complaint"]
+        );
+        assert_eq!(
+            kinds(
+                "Thinking about switching, looking for alternatives",
+                Lang::En
+            ),
+            ["churn_risk"]
+        );
+        assert_eq!(
+            kinds("Pole üldse rahul, täiesti kasutu äpp", Lang::Et),
+            ["complaint"]
+        );
+        assert_eq!(kinds("Kaalun lepingu lõpetamist", Lang::Et), ["churn_risk"]);
+        assert_eq!(
+            kinds("Ma ei telli sealt enam kunagi", Lang::Et),
+            ["churn_risk"]
         );
     }
 
