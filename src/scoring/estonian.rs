@@ -175,55 +175,100 @@ enum Kind {
 struct Token {
     text: String,
     raw_upper: bool,
+    /// Capitalised inside a sentence (Tapa, Maruste, Elisa Elamus): a name, not the word it
+    /// may spell. Estonian capitalises no common nouns.
+    name: bool,
     kind: Kind,
+}
+
+/// Characters after which a capital letter opens a sentence, a quote or a title rather than
+/// marking a name.
+fn opens_sentence(c: char) -> bool {
+    matches!(
+        c,
+        '.' | '!'
+            | '?'
+            | '…'
+            | ':'
+            | '"'
+            | '„'
+            | '“'
+            | '”'
+            | '«'
+            | '»'
+            | '–'
+            | '—'
+            | '('
+            | '['
+    )
 }
 
 fn tokenize(text: &str) -> Vec<Token> {
     let mut tokens = Vec::new();
-    for chunk in text.split_whitespace() {
-        if let Some(v) = emoticon_valence(chunk) {
+    for line in text.lines() {
+        // A line opens a sentence: posts often end one without a full stop.
+        let mut at_start = true;
+        for chunk in line.split_whitespace() {
+            tokenize_chunk(chunk, &mut tokens, &mut at_start);
+        }
+    }
+    tokens
+}
+
+fn tokenize_chunk(chunk: &str, tokens: &mut Vec<Token>, at_start: &mut bool) {
+    if let Some(v) = emoticon_valence(chunk) {
+        tokens.push(Token {
+            text: chunk.to_owned(),
+            raw_upper: false,
+            name: false,
+            kind: Kind::Symbol(v),
+        });
+        *at_start = true;
+        return;
+    }
+    let mut word = String::new();
+    let flush = |word: &mut String, tokens: &mut Vec<Token>, at_start: &mut bool| {
+        let trimmed = word.trim_matches(|c| c == '-' || c == '\'');
+        if !trimmed.is_empty() {
+            let raw_upper = trimmed.chars().count() > 1 && vader::is_upper(trimmed);
+            let name =
+                !*at_start && !raw_upper && trimmed.chars().next().is_some_and(char::is_uppercase);
             tokens.push(Token {
-                text: chunk.to_owned(),
-                raw_upper: false,
-                kind: Kind::Symbol(v),
+                text: trimmed.to_lowercase(),
+                raw_upper,
+                name,
+                kind: Kind::Word,
             });
+            *at_start = false;
+        }
+        word.clear();
+    };
+    for c in chunk.chars() {
+        if c.is_alphanumeric() || ((c == '-' || c == '\'') && !word.is_empty()) {
+            word.push(c);
             continue;
         }
-        let mut word = String::new();
-        let flush = |word: &mut String, tokens: &mut Vec<Token>| {
-            let trimmed = word.trim_matches(|c| c == '-' || c == '\'');
-            if !trimmed.is_empty() {
-                tokens.push(Token {
-                    text: trimmed.to_lowercase(),
-                    raw_upper: trimmed.chars().count() > 1 && vader::is_upper(trimmed),
-                    kind: Kind::Word,
-                });
-            }
-            word.clear();
-        };
-        for c in chunk.chars() {
-            if c.is_alphanumeric() || ((c == '-' || c == '\'') && !word.is_empty()) {
-                word.push(c);
-                continue;
-            }
-            flush(&mut word, &mut tokens);
-            match c {
-                '.' | '!' | '?' | '…' => push_break(&mut tokens, Kind::SentenceEnd),
-                ',' | ';' | ':' | '–' | '—' | '(' | ')' => push_break(&mut tokens, Kind::Break),
-                _ => {
-                    if let Some(v) = emoji_valence(c) {
-                        tokens.push(Token {
-                            text: c.to_string(),
-                            raw_upper: false,
-                            kind: Kind::Symbol(v),
-                        });
-                    }
+        flush(&mut word, tokens, at_start);
+        if opens_sentence(c) {
+            *at_start = true;
+        }
+        match c {
+            '.' | '!' | '?' | '…' => push_break(tokens, Kind::SentenceEnd),
+            ',' | ';' | ':' | '–' | '—' | '(' | ')' => push_break(tokens, Kind::Break),
+            _ => {
+                if let Some(v) = emoji_valence(c) {
+                    tokens.push(Token {
+                        text: c.to_string(),
+                        raw_upper: false,
+                        name: false,
+                        kind: Kind::Symbol(v),
+                    });
+                    *at_start = true;
                 }
             }
         }
-        flush(&mut word, &mut tokens);
     }
-    tokens
+    flush(&mut word, tokens, at_start);
 }
 
 fn push_break(tokens: &mut Vec<Token>, kind: Kind) {
@@ -236,6 +281,7 @@ fn push_break(tokens: &mut Vec<Token>, kind: Kind) {
         _ => tokens.push(Token {
             text: String::new(),
             raw_upper: false,
+            name: false,
             kind,
         }),
     }
@@ -363,7 +409,8 @@ impl Estonian {
                         i += len;
                         continue;
                     }
-                    if booster(&t.text).is_none() && !NEGATORS.contains(&t.text.as_str()) {
+                    if booster(&t.text).is_none() && !NEGATORS.contains(&t.text.as_str()) && !t.name
+                    {
                         base[i] = self.lexicon.lookup(&t.text).map(|(v, m)| (v, m.rule()));
                     }
                 }
@@ -563,6 +610,24 @@ mod tests {
             "{explained:?}"
         );
         assert_eq!(score("Ei tea."), 0.0);
+    }
+
+    #[test]
+    fn names_inside_a_sentence_are_not_words() {
+        // Tapa (a town) would be "tapa" (kill), Maruste (a surname) "marus" (furious).
+        assert_eq!(score("Rong sõidab Tapa kaudu Tartusse."), 0.0);
+        assert_eq!(score("Kommentaari andis Rait Maruste."), 0.0);
+        assert!(score("Rong sõidab tapa kaudu.") < 0.0);
+        // A capital opening a sentence, a line, a quote or direct speech is no name.
+        assert!(score("Kehv teenindus.") < 0.0);
+        assert!(score("Pakk jõudis kohale. Kehv pakend.") < 0.0);
+        assert!(score("Pakk jõudis kohale\nSuurepärane teenindus") > 0.0);
+        assert!(score("Ta ütles: \"Suurepärane töö\"") > 0.0);
+    }
+
+    #[test]
+    fn numbers_are_not_emoticons() {
+        assert_eq!(score("Kohal oli 143 inimest ja 187 autot."), 0.0);
     }
 
     #[test]
