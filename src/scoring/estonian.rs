@@ -40,6 +40,14 @@ const PARAGRAPH_NEGATED_NEGATIVE: f64 = 0.25;
 /// alone it only tips a paragraph already leaning negative. Chosen on the EKI tuning part
 /// (-0.1 to -0.3 alike, -0.45 and beyond turned neutral reports negative).
 const PARAGRAPH_NEGATOR_CUE: f64 = -0.15;
+/// In a short post a negator negating no charged word is mostly the complaint itself: "ei
+/// leia seda nuppu", "äpp ei näita õigeid hindu", "mul pole midagi käes", "siiani mitte
+/// midagi". There it counts enough to make an otherwise uncharged post negative. A post
+/// needs this many words: "Ei tea." alone is not a complaint.
+const SHORT_NEGATOR_CUE: f64 = -0.25;
+const SHORT_NEGATOR_MIN_WORDS: usize = 3;
+/// "ei tea" (don't know) hedges; it reports no failure.
+const HEDGES: &[&str] = &["tea", "tean", "teagi", "teadnud"];
 
 const NEGATION_SCALAR: f64 = -0.74;
 const BOOST: f64 = 0.293;
@@ -314,10 +322,19 @@ impl Estonian {
         let mut sentiments = Vec::with_capacity(tokens.len());
         let mut notes: Vec<Vec<&'static str>> = Vec::new();
         for i in 0..tokens.len() {
-            if paragraph && self.negator_cue(&tokens, &base, i) {
-                sentiments.push(PARAGRAPH_NEGATOR_CUE);
+            let short = !paragraph && words >= SHORT_NEGATOR_MIN_WORDS;
+            if (paragraph || short) && self.negator_cue(&tokens, &base, i) {
+                sentiments.push(if paragraph {
+                    PARAGRAPH_NEGATOR_CUE
+                } else {
+                    SHORT_NEGATOR_CUE
+                });
                 if explain.is_some() {
-                    notes.push(vec!["negator negating no charged word in a paragraph"]);
+                    notes.push(vec![if paragraph {
+                        "negator negating no charged word in a paragraph"
+                    } else {
+                        "negator negating no charged word in a short post"
+                    }]);
                 }
                 continue;
             }
@@ -373,7 +390,7 @@ impl Estonian {
         result
     }
 
-    /// A negator (not part of a phrase) with no charged word in its reach.
+    /// A negator (not part of a phrase, not before a hedge) with no charged word in its reach.
     fn negator_cue(
         &self,
         tokens: &[Token],
@@ -381,6 +398,12 @@ impl Estonian {
         i: usize,
     ) -> bool {
         if tokens[i].kind != Kind::Word || base[i].is_some() || !negates(tokens, i) {
+            return false;
+        }
+        if tokens
+            .get(i + 1)
+            .is_some_and(|t| HEDGES.contains(&t.text.as_str()))
+        {
             return false;
         }
         !(i + 1..tokens.len().min(i + 1 + WINDOW))
@@ -610,6 +633,26 @@ mod tests {
             "{explained:?}"
         );
         assert_eq!(score("Ei tea."), 0.0);
+    }
+
+    #[test]
+    fn short_post_negator_without_charged_word_is_a_complaint() {
+        let estonian = Estonian::new(EtLexicon::builtin().unwrap());
+        let mut explained = Vec::new();
+        let post = "Pakiautomaadi uks ei avanenud eile õhtul.";
+        assert!(estonian.score(post, Some(&mut explained)).compound <= NEGATIVE_FROM);
+        assert!(
+            explained
+                .iter()
+                .any(|c| c.rules.iter().any(|r| r.ends_with("in a short post"))),
+            "{explained:?}"
+        );
+        // Too short, or a hedge ("ei tea"): no complaint.
+        assert_eq!(score("Ei tea."), 0.0);
+        assert_eq!(score("Ma ei tea, millal pood avatakse."), 0.0);
+        // A negated phrase still flips.
+        assert!(score("Auto pole mind kunagi alt vedanud.") > 0.0);
+        assert!(score("Kuller vedas alt.") < 0.0);
     }
 
     #[test]
