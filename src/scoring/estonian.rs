@@ -46,8 +46,21 @@ const PARAGRAPH_NEGATOR_CUE: f64 = -0.15;
 /// needs this many words: "Ei tea." alone is not a complaint.
 const SHORT_NEGATOR_CUE: f64 = -0.25;
 const SHORT_NEGATOR_MIN_WORDS: usize = 3;
-/// "ei tea" (don't know) hedges; it reports no failure.
-const HEDGES: &[&str] = &["tea", "tean", "teagi", "teadnud"];
+/// Negated verbs of knowing, ruling out and commenting hedge; they report no failure: "ei
+/// tea" (don't know), "ei välista" (does not rule out), "ei kommenteeri" (no comment).
+const HEDGES: &[&str] = &[
+    "tea",
+    "tean",
+    "teagi",
+    "teadnud",
+    "välista",
+    "välistanud",
+    "välistaks",
+    "välistata",
+    "kommenteeri",
+    "kommenteerinud",
+    "kommenteerida",
+];
 
 const NEGATION_SCALAR: f64 = -0.74;
 const BOOST: f64 = 0.293;
@@ -650,6 +663,8 @@ mod tests {
         // Too short, or a hedge ("ei tea"): no complaint.
         assert_eq!(score("Ei tea."), 0.0);
         assert_eq!(score("Ma ei tea, millal pood avatakse."), 0.0);
+        assert_eq!(score("Ta ei välista uut kandideerimist."), 0.0);
+        assert_eq!(score("Pressiesindaja ei kommenteerinud juhtumit."), 0.0);
         // A negated phrase still flips.
         assert!(score("Auto pole mind kunagi alt vedanud.") > 0.0);
         assert!(score("Kuller vedas alt.") < 0.0);
