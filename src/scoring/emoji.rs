@@ -106,9 +106,13 @@ pub(super) fn emoji_valence(c: char) -> Option<f64> {
     (sum != 0.0).then(|| sum.clamp(-3.5, 3.5))
 }
 
-/// Valence of a text emoticon such as ":)", ":-(", ":D" or "<3".
+/// Valence of a text emoticon such as ":)", ":-(", ":D" or "<3". A number is not one: VADER
+/// lists chat codes (143, 187, 1337) that in Estonian text are counts and years.
 pub(super) fn emoticon_valence(token: &str) -> Option<f64> {
-    if token.chars().any(char::is_alphabetic) && !token.chars().any(|c| c.is_ascii_punctuation()) {
+    if token.chars().all(char::is_numeric)
+        || (token.chars().any(char::is_alphabetic)
+            && !token.chars().any(|c| c.is_ascii_punctuation()))
+    {
         return None;
     }
     vader::word_valence(&token.to_lowercase())
@@ -133,5 +137,8 @@ mod tests {
         assert!(emoticon_valence(":(").is_some_and(|v| v < 0.0));
         assert!(emoticon_valence("<3").is_some_and(|v| v > 0.0));
         assert_eq!(emoticon_valence("hea"), None);
+        for number in ["143", "187", "1337", "86"] {
+            assert_eq!(emoticon_valence(number), None, "{number}");
+        }
     }
 }

@@ -40,6 +40,27 @@ const PARAGRAPH_NEGATED_NEGATIVE: f64 = 0.25;
 /// alone it only tips a paragraph already leaning negative. Chosen on the EKI tuning part
 /// (-0.1 to -0.3 alike, -0.45 and beyond turned neutral reports negative).
 const PARAGRAPH_NEGATOR_CUE: f64 = -0.15;
+/// In a short post a negator negating no charged word is mostly the complaint itself: "ei
+/// leia seda nuppu", "äpp ei näita õigeid hindu", "mul pole midagi käes", "siiani mitte
+/// midagi". There it counts enough to make an otherwise uncharged post negative. A post
+/// needs this many words: "Ei tea." alone is not a complaint.
+const SHORT_NEGATOR_CUE: f64 = -0.25;
+const SHORT_NEGATOR_MIN_WORDS: usize = 3;
+/// Negated verbs of knowing, ruling out and commenting hedge; they report no failure: "ei
+/// tea" (don't know), "ei välista" (does not rule out), "ei kommenteeri" (no comment).
+const HEDGES: &[&str] = &[
+    "tea",
+    "tean",
+    "teagi",
+    "teadnud",
+    "välista",
+    "välistanud",
+    "välistaks",
+    "välistata",
+    "kommenteeri",
+    "kommenteerinud",
+    "kommenteerida",
+];
 
 const NEGATION_SCALAR: f64 = -0.74;
 const BOOST: f64 = 0.293;
@@ -175,55 +196,100 @@ enum Kind {
 struct Token {
     text: String,
     raw_upper: bool,
+    /// Capitalised inside a sentence (Tapa, Maruste, Elisa Elamus): a name, not the word it
+    /// may spell. Estonian capitalises no common nouns.
+    name: bool,
     kind: Kind,
+}
+
+/// Characters after which a capital letter opens a sentence, a quote or a title rather than
+/// marking a name.
+fn opens_sentence(c: char) -> bool {
+    matches!(
+        c,
+        '.' | '!'
+            | '?'
+            | '…'
+            | ':'
+            | '"'
+            | '„'
+            | '“'
+            | '”'
+            | '«'
+            | '»'
+            | '–'
+            | '—'
+            | '('
+            | '['
+    )
 }
 
 fn tokenize(text: &str) -> Vec<Token> {
     let mut tokens = Vec::new();
-    for chunk in text.split_whitespace() {
-        if let Some(v) = emoticon_valence(chunk) {
+    for line in text.lines() {
+        // A line opens a sentence: posts often end one without a full stop.
+        let mut at_start = true;
+        for chunk in line.split_whitespace() {
+            tokenize_chunk(chunk, &mut tokens, &mut at_start);
+        }
+    }
+    tokens
+}
+
+fn tokenize_chunk(chunk: &str, tokens: &mut Vec<Token>, at_start: &mut bool) {
+    if let Some(v) = emoticon_valence(chunk) {
+        tokens.push(Token {
+            text: chunk.to_owned(),
+            raw_upper: false,
+            name: false,
+            kind: Kind::Symbol(v),
+        });
+        *at_start = true;
+        return;
+    }
+    let mut word = String::new();
+    let flush = |word: &mut String, tokens: &mut Vec<Token>, at_start: &mut bool| {
+        let trimmed = word.trim_matches(|c| c == '-' || c == '\'');
+        if !trimmed.is_empty() {
+            let raw_upper = trimmed.chars().count() > 1 && vader::is_upper(trimmed);
+            let name =
+                !*at_start && !raw_upper && trimmed.chars().next().is_some_and(char::is_uppercase);
             tokens.push(Token {
-                text: chunk.to_owned(),
-                raw_upper: false,
-                kind: Kind::Symbol(v),
+                text: trimmed.to_lowercase(),
+                raw_upper,
+                name,
+                kind: Kind::Word,
             });
+            *at_start = false;
+        }
+        word.clear();
+    };
+    for c in chunk.chars() {
+        if c.is_alphanumeric() || ((c == '-' || c == '\'') && !word.is_empty()) {
+            word.push(c);
             continue;
         }
-        let mut word = String::new();
-        let flush = |word: &mut String, tokens: &mut Vec<Token>| {
-            let trimmed = word.trim_matches(|c| c == '-' || c == '\'');
-            if !trimmed.is_empty() {
-                tokens.push(Token {
-                    text: trimmed.to_lowercase(),
-                    raw_upper: trimmed.chars().count() > 1 && vader::is_upper(trimmed),
-                    kind: Kind::Word,
-                });
-            }
-            word.clear();
-        };
-        for c in chunk.chars() {
-            if c.is_alphanumeric() || ((c == '-' || c == '\'') && !word.is_empty()) {
-                word.push(c);
-                continue;
-            }
-            flush(&mut word, &mut tokens);
-            match c {
-                '.' | '!' | '?' | '…' => push_break(&mut tokens, Kind::SentenceEnd),
-                ',' | ';' | ':' | '–' | '—' | '(' | ')' => push_break(&mut tokens, Kind::Break),
-                _ => {
-                    if let Some(v) = emoji_valence(c) {
-                        tokens.push(Token {
-                            text: c.to_string(),
-                            raw_upper: false,
-                            kind: Kind::Symbol(v),
-                        });
-                    }
+        flush(&mut word, tokens, at_start);
+        if opens_sentence(c) {
+            *at_start = true;
+        }
+        match c {
+            '.' | '!' | '?' | '…' => push_break(tokens, Kind::SentenceEnd),
+            ',' | ';' | ':' | '–' | '—' | '(' | ')' => push_break(tokens, Kind::Break),
+            _ => {
+                if let Some(v) = emoji_valence(c) {
+                    tokens.push(Token {
+                        text: c.to_string(),
+                        raw_upper: false,
+                        name: false,
+                        kind: Kind::Symbol(v),
+                    });
+                    *at_start = true;
                 }
             }
         }
-        flush(&mut word, &mut tokens);
     }
-    tokens
+    flush(&mut word, tokens, at_start);
 }
 
 fn push_break(tokens: &mut Vec<Token>, kind: Kind) {
@@ -236,6 +302,7 @@ fn push_break(tokens: &mut Vec<Token>, kind: Kind) {
         _ => tokens.push(Token {
             text: String::new(),
             raw_upper: false,
+            name: false,
             kind,
         }),
     }
@@ -268,10 +335,19 @@ impl Estonian {
         let mut sentiments = Vec::with_capacity(tokens.len());
         let mut notes: Vec<Vec<&'static str>> = Vec::new();
         for i in 0..tokens.len() {
-            if paragraph && self.negator_cue(&tokens, &base, i) {
-                sentiments.push(PARAGRAPH_NEGATOR_CUE);
+            let short = !paragraph && words >= SHORT_NEGATOR_MIN_WORDS;
+            if (paragraph || short) && self.negator_cue(&tokens, &base, i) {
+                sentiments.push(if paragraph {
+                    PARAGRAPH_NEGATOR_CUE
+                } else {
+                    SHORT_NEGATOR_CUE
+                });
                 if explain.is_some() {
-                    notes.push(vec!["negator negating no charged word in a paragraph"]);
+                    notes.push(vec![if paragraph {
+                        "negator negating no charged word in a paragraph"
+                    } else {
+                        "negator negating no charged word in a short post"
+                    }]);
                 }
                 continue;
             }
@@ -327,7 +403,7 @@ impl Estonian {
         result
     }
 
-    /// A negator (not part of a phrase) with no charged word in its reach.
+    /// A negator (not part of a phrase, not before a hedge) with no charged word in its reach.
     fn negator_cue(
         &self,
         tokens: &[Token],
@@ -335,6 +411,12 @@ impl Estonian {
         i: usize,
     ) -> bool {
         if tokens[i].kind != Kind::Word || base[i].is_some() || !negates(tokens, i) {
+            return false;
+        }
+        if tokens
+            .get(i + 1)
+            .is_some_and(|t| HEDGES.contains(&t.text.as_str()))
+        {
             return false;
         }
         !(i + 1..tokens.len().min(i + 1 + WINDOW))
@@ -363,7 +445,8 @@ impl Estonian {
                         i += len;
                         continue;
                     }
-                    if booster(&t.text).is_none() && !NEGATORS.contains(&t.text.as_str()) {
+                    if booster(&t.text).is_none() && !NEGATORS.contains(&t.text.as_str()) && !t.name
+                    {
                         base[i] = self.lexicon.lookup(&t.text).map(|(v, m)| (v, m.rule()));
                     }
                 }
@@ -563,6 +646,46 @@ mod tests {
             "{explained:?}"
         );
         assert_eq!(score("Ei tea."), 0.0);
+    }
+
+    #[test]
+    fn short_post_negator_without_charged_word_is_a_complaint() {
+        let estonian = Estonian::new(EtLexicon::builtin().unwrap());
+        let mut explained = Vec::new();
+        let post = "Pakiautomaadi uks ei avanenud eile õhtul.";
+        assert!(estonian.score(post, Some(&mut explained)).compound <= NEGATIVE_FROM);
+        assert!(
+            explained
+                .iter()
+                .any(|c| c.rules.iter().any(|r| r.ends_with("in a short post"))),
+            "{explained:?}"
+        );
+        // Too short, or a hedge ("ei tea"): no complaint.
+        assert_eq!(score("Ei tea."), 0.0);
+        assert_eq!(score("Ma ei tea, millal pood avatakse."), 0.0);
+        assert_eq!(score("Ta ei välista uut kandideerimist."), 0.0);
+        assert_eq!(score("Pressiesindaja ei kommenteerinud juhtumit."), 0.0);
+        // A negated phrase still flips.
+        assert!(score("Auto pole mind kunagi alt vedanud.") > 0.0);
+        assert!(score("Kuller vedas alt.") < 0.0);
+    }
+
+    #[test]
+    fn names_inside_a_sentence_are_not_words() {
+        // Tapa (a town) would be "tapa" (kill), Maruste (a surname) "marus" (furious).
+        assert_eq!(score("Rong sõidab Tapa kaudu Tartusse."), 0.0);
+        assert_eq!(score("Kommentaari andis Rait Maruste."), 0.0);
+        assert!(score("Rong sõidab tapa kaudu.") < 0.0);
+        // A capital opening a sentence, a line, a quote or direct speech is no name.
+        assert!(score("Kehv teenindus.") < 0.0);
+        assert!(score("Pakk jõudis kohale. Kehv pakend.") < 0.0);
+        assert!(score("Pakk jõudis kohale\nSuurepärane teenindus") > 0.0);
+        assert!(score("Ta ütles: \"Suurepärane töö\"") > 0.0);
+    }
+
+    #[test]
+    fn numbers_are_not_emoticons() {
+        assert_eq!(score("Kohal oli 143 inimest ja 187 autot."), 0.0);
     }
 
     #[test]
