@@ -28,6 +28,12 @@ const EKI_EXTREME: f64 = -1.5;
 const EKI_UNCERTAIN_WEIGHT: f64 = 0.5;
 /// "without X-ing" is weaker than the opposite of X: lahendamata is not a failure.
 const ABESSIVE_SCALAR: f64 = -0.5;
+/// The privative -tu (edutu "unsuccessful", abitu "helpless", muretu "carefree") and the
+/// prefix eba- (ebakasulik "not useful") make the opposite of the word they are built on.
+const PRIVATIVE_SCALAR: f64 = -0.8;
+/// Singular forms of -tu adjectives and the -tult adverb, longest first. The plural -tud
+/// and -tute are left out: they are the passive participle (tehtud, armastatud) as often.
+const PRIVATIVE_ENDINGS: &[&str] = &["tult", "tuks", "tut", "tu"];
 
 #[derive(Debug, thiserror::Error)]
 #[error("{}:{line}: {message}", path.display())]
@@ -247,6 +253,9 @@ impl EtLexicon {
                 (v * ABESSIVE_SCALAR, how)
             });
         }
+        if let Some(found) = self.privative(word) {
+            return Some(found);
+        }
         if word.chars().all(char::is_alphabetic) {
             if let Some(v) = self.stems.get(stem(word).as_ref()) {
                 return Some((*v, MatchKind::Stem));
@@ -263,6 +272,11 @@ impl EtLexicon {
         if let Some(v) = self.prefix(word) {
             return Some((v, MatchKind::Prefix));
         }
+        if let Some(rest) = word.strip_prefix("eba").filter(|r| r.chars().count() >= 4)
+            && let Some((v, m)) = self.lookup(rest)
+        {
+            return Some((v * PRIVATIVE_SCALAR, m));
+        }
         self.eki_exact
             .get(word)
             .or_else(|| {
@@ -271,6 +285,40 @@ impl EtLexicon {
                     .flatten()
             })
             .map(|v| (*v, MatchKind::Eki))
+    }
+
+    /// A -tu adjective (edutu, abitult, lootusetu) found by the word it is built on, reversed;
+    /// our own prefix entries for it win (õnnetu*). The stemmer maps these forms onto the
+    /// base word unchanged, which gave "edutu" the valence of "edu". A base ending in -ta/-da
+    /// is a verb stem and the form a participle (armastatut), as is a base whose ma-infinitive
+    /// is a lexicon verb (varjatuks).
+    fn privative(&self, word: &str) -> Option<(f64, MatchKind)> {
+        if !word.chars().all(char::is_alphabetic) {
+            return None;
+        }
+        let base = PRIVATIVE_ENDINGS
+            .iter()
+            .find_map(|ending| word.strip_suffix(ending))
+            .filter(|b| b.chars().count() >= 3 && !b.ends_with("ta") && !b.ends_with("da"))
+            // -matu is lexicalised both ways (väsimatu "tireless", kannatamatu "impatient").
+            .filter(|b| !b.ends_with("ma"))?;
+        // A verb's own stem (õnnestu-ma) or a participle of one (varja-tu: varjama).
+        if [format!("{word}ma"), format!("{base}ma")]
+            .iter()
+            .any(|verb| self.exact.contains_key(verb.as_str()))
+        {
+            return None;
+        }
+        let (v, m) = self.lookup(base)?;
+        if let Some(own) = self.prefix(word) {
+            return Some((own, MatchKind::Prefix));
+        }
+        let how = if m == MatchKind::Eki {
+            m
+        } else {
+            MatchKind::Stem
+        };
+        Some((v * PRIVATIVE_SCALAR, how))
     }
 
     fn prefix(&self, word: &str) -> Option<f64> {
@@ -394,6 +442,24 @@ mod tests {
             assert_eq!(l.lookup(form), Some((1.6, MatchKind::Stem)), "{form}");
         }
         assert_eq!(l.lookup("alistamata"), Some((-0.8, MatchKind::Stem)));
+    }
+
+    #[test]
+    fn privative_and_eba_reverse_their_base() {
+        let l = lexicon(
+            "edu\t2.0\nabi\t1.0\nmure\t-1.5\nõnnetu*\t-2.5\nkasulik\t1.8\narmas\t2.0\nõnnestuma\t2.0\n",
+        );
+        assert_eq!(l.lookup("edutu"), Some((-1.6, MatchKind::Stem)));
+        assert_eq!(l.lookup("abitult"), Some((-0.8, MatchKind::Stem)));
+        assert!(l.lookup("muretu").is_some_and(|(v, _)| v > 0.0));
+        assert_eq!(l.lookup("õnnetu"), Some((-2.5, MatchKind::Prefix)));
+        assert!(l.lookup("ebakasulik").is_some_and(|(v, _)| v < 0.0));
+        // A participle, not a privative.
+        assert!(l.lookup("armastatut").is_none_or(|(v, _)| v > 0.0));
+        assert_eq!(l.lookup("tu"), None);
+        assert!(l.lookup("õnnestu").is_some_and(|(v, _)| v > 0.0));
+        assert!(l.lookup("varjatuks").is_none_or(|(v, _)| v < 0.0));
+        assert!(l.lookup("kannatamatult").is_none_or(|(v, _)| v < 0.0));
     }
 
     #[test]
