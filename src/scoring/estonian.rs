@@ -63,6 +63,12 @@ const HEDGES: &[&str] = &[
 ];
 
 const NEGATION_SCALAR: f64 = -0.74;
+/// "liiga" (too) intensifies a charged word ("liiga kallis"), and before a word that is not
+/// charged it is the complaint itself: "hinnad on liiga kõrged", "ootasin liiga kaua",
+/// "liiga vähe infot" say there is too much or too little of something. Short posts only:
+/// in paragraphs "liiga" is as often the league of sports news ("liiga viieteistkümnendal
+/// hooajal").
+const EXCESS: f64 = -1.2;
 const BOOST: f64 = 0.293;
 const CAPS_BOOST: f64 = 0.733;
 /// How many words back a negator or booster reaches; one more than VADER because Estonian
@@ -75,6 +81,7 @@ const NEGATORS: &[&str] = &[
 
 const BOOSTERS: &[(&str, f64)] = &[
     ("väga", BOOST),
+    ("liiga", BOOST),
     ("eriti", BOOST),
     ("täiesti", BOOST),
     ("täitsa", BOOST),
@@ -331,7 +338,7 @@ impl Estonian {
             .count();
         let caps_differ = upper > 0 && upper < words;
         let paragraph = words > PARAGRAPH_WORDS;
-        let base = self.base_valences(&tokens);
+        let base = self.base_valences(&tokens, paragraph);
         let mut sentiments = Vec::with_capacity(tokens.len());
         let mut notes: Vec<Vec<&'static str>> = Vec::new();
         for i in 0..tokens.len() {
@@ -425,7 +432,7 @@ impl Estonian {
     }
 
     /// Each token's own valence (phrases resolved; the words a phrase covers get none).
-    fn base_valences(&self, tokens: &[Token]) -> Vec<Option<(f64, &'static str)>> {
+    fn base_valences(&self, tokens: &[Token], paragraph: bool) -> Vec<Option<(f64, &'static str)>> {
         let mut base = vec![None; tokens.len()];
         let mut i = 0;
         while i < tokens.len() {
@@ -452,6 +459,23 @@ impl Estonian {
                 }
             }
             i += 1;
+        }
+        for i in 0..tokens.len() {
+            let next = tokens.get(i + 1);
+            if !paragraph
+                && tokens[i].text == "liiga"
+                && next.is_some_and(|n| {
+                    n.kind == Kind::Word
+                        && booster(&n.text).is_none()
+                        && !NEGATORS.contains(&n.text.as_str())
+                })
+                && base.get(i + 1).is_some_and(Option::is_none)
+            {
+                base[i] = Some((
+                    EXCESS,
+                    "liiga before a word that is not charged: too much of it",
+                ));
+            }
         }
         base
     }
@@ -681,6 +705,15 @@ mod tests {
         assert!(score("Pakk jõudis kohale. Kehv pakend.") < 0.0);
         assert!(score("Pakk jõudis kohale\nSuurepärane teenindus") > 0.0);
         assert!(score("Ta ütles: \"Suurepärane töö\"") > 0.0);
+    }
+
+    #[test]
+    fn liiga_is_too_much_of_something() {
+        assert!(score("Hinnad on liiga kõrged") < 0.0);
+        assert!(score("Ootasin liiga kaua") < 0.0);
+        assert!(score("Liiga kallis") < score("Kallis"));
+        assert!(score("Hinnad pole liiga kõrged") > 0.0);
+        assert_eq!(score("Hinnad on kõrged"), 0.0);
     }
 
     #[test]
