@@ -299,6 +299,11 @@ fn tokenize_chunk(chunk: &str, tokens: &mut Vec<Token>, at_start: &mut bool) {
     flush(&mut word, tokens, at_start);
 }
 
+/// A word that is neither a booster nor a negator: one that may carry a valence of its own.
+fn is_plain(t: &Token) -> bool {
+    booster(&t.text).is_none() && !NEGATORS.contains(&t.text.as_str())
+}
+
 fn push_break(tokens: &mut Vec<Token>, kind: Kind) {
     match tokens.last_mut() {
         Some(last) if matches!(last.kind, Kind::Break | Kind::SentenceEnd) => {
@@ -341,20 +346,27 @@ impl Estonian {
         let base = self.base_valences(&tokens, paragraph);
         let mut sentiments = Vec::with_capacity(tokens.len());
         let mut notes: Vec<Vec<&'static str>> = Vec::new();
+        // What a negator with no charged word to negate counts, by the length of the text.
+        let negator_cue = if paragraph {
+            Some((
+                PARAGRAPH_NEGATOR_CUE,
+                "negator negating no charged word in a paragraph",
+            ))
+        } else if words >= SHORT_NEGATOR_MIN_WORDS {
+            Some((
+                SHORT_NEGATOR_CUE,
+                "negator negating no charged word in a short post",
+            ))
+        } else {
+            None
+        };
         for i in 0..tokens.len() {
-            let short = !paragraph && words >= SHORT_NEGATOR_MIN_WORDS;
-            if (paragraph || short) && self.negator_cue(&tokens, &base, i) {
-                sentiments.push(if paragraph {
-                    PARAGRAPH_NEGATOR_CUE
-                } else {
-                    SHORT_NEGATOR_CUE
-                });
+            if let Some((cue, rule)) = negator_cue
+                && self.negator_cue(&tokens, &base, i)
+            {
+                sentiments.push(cue);
                 if explain.is_some() {
-                    notes.push(vec![if paragraph {
-                        "negator negating no charged word in a paragraph"
-                    } else {
-                        "negator negating no charged word in a short post"
-                    }]);
+                    notes.push(vec![rule]);
                 }
                 continue;
             }
@@ -452,8 +464,7 @@ impl Estonian {
                         i += len;
                         continue;
                     }
-                    if booster(&t.text).is_none() && !NEGATORS.contains(&t.text.as_str()) && !t.name
-                    {
+                    if is_plain(t) && !t.name {
                         base[i] = self.lexicon.lookup(&t.text).map(|(v, m)| (v, m.rule()));
                     }
                 }
@@ -461,14 +472,11 @@ impl Estonian {
             i += 1;
         }
         for i in 0..tokens.len() {
-            let next = tokens.get(i + 1);
             if !paragraph
                 && tokens[i].text == "liiga"
-                && next.is_some_and(|n| {
-                    n.kind == Kind::Word
-                        && booster(&n.text).is_none()
-                        && !NEGATORS.contains(&n.text.as_str())
-                })
+                && tokens
+                    .get(i + 1)
+                    .is_some_and(|n| n.kind == Kind::Word && is_plain(n))
                 && base.get(i + 1).is_some_and(Option::is_none)
             {
                 base[i] = Some((
