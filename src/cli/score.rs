@@ -359,7 +359,10 @@ fn write_jsonl(
         (b",\"neg\":", sentiment.map(|s| s.neg)),
     ] {
         buf.extend_from_slice(name);
-        json(buf, &value)?;
+        match value.and_then(four_decimals) {
+            Some(fixed) => fixed.write(buf),
+            None => json(buf, &value)?,
+        }
     }
     buf.extend_from_slice(b",\"intents\":[");
     for (k, intent) in scored.intents.iter().enumerate() {
@@ -374,6 +377,63 @@ fn write_jsonl(
     }
     buf.extend_from_slice(b"]}\n");
     Ok(())
+}
+
+/// A float that is the f64 nearest to a decimal with at most four decimals (as every VADER
+/// score is, rounded as the reference rounds): its shortest form, which serde_json would
+/// print, is that decimal. Writing it from integers skips the general float formatter.
+#[derive(Debug, PartialEq)]
+struct FourDecimals {
+    negative: bool,
+    whole: u32,
+    /// Ten-thousandths.
+    fraction: u16,
+}
+
+fn four_decimals(value: f64) -> Option<FourDecimals> {
+    let scaled = (value * 10_000.0).round();
+    // Zero (and its sign) and large values are left to the general formatter.
+    if value == 0.0 || scaled.abs() > 1e12 || scaled / 10_000.0 != value {
+        return None;
+    }
+    let units = scaled.abs() as u64;
+    Some(FourDecimals {
+        negative: value < 0.0,
+        whole: u32::try_from(units / 10_000).ok()?,
+        fraction: (units % 10_000) as u16,
+    })
+}
+
+impl FourDecimals {
+    fn write(&self, buf: &mut Vec<u8>) {
+        if self.negative {
+            buf.push(b'-');
+        }
+        let mut whole = [0u8; 10];
+        let mut start = whole.len();
+        let mut rest = self.whole;
+        loop {
+            start -= 1;
+            whole[start] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        buf.extend_from_slice(&whole[start..]);
+        buf.push(b'.');
+        let digits = [
+            self.fraction / 1000,
+            self.fraction / 100 % 10,
+            self.fraction / 10 % 10,
+            self.fraction % 10,
+        ];
+        let used = digits
+            .iter()
+            .rposition(|&d| d != 0)
+            .map_or(1, |last| last + 1);
+        buf.extend(digits[..used].iter().map(|&d| b'0' + d as u8));
+    }
 }
 
 /// A value in serde_json's own formatting (floats, escaped strings, ids).
@@ -428,6 +488,33 @@ fn write_scored(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn four_decimals_print_as_serde_json_prints_them() {
+        let mut state: u64 = 11;
+        let samples = (-20_000..=20_000)
+            .map(|k| f64::from(k) / 10_000.0)
+            .chain((0..20_000).map(|_| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                (state >> 20) as f64 / 10_000.0 * if state & 1 == 0 { 1.0 } else { -1.0 }
+            }));
+        let mut fast = 0;
+        for value in samples.chain([0.1 + 0.2, 1.0 / 3.0, -0.0, 1e-9, 123.456_789]) {
+            let expected = serde_json::to_string(&value).unwrap();
+            let mut ours = Vec::new();
+            match super::four_decimals(value) {
+                Some(fixed) => {
+                    fixed.write(&mut ours);
+                    fast += 1;
+                }
+                None => ours.extend_from_slice(expected.as_bytes()),
+            }
+            assert_eq!(String::from_utf8(ours).unwrap(), expected, "{value:e}");
+        }
+        assert!(fast >= 39_998, "{fast}");
+    }
+
     use super::*;
     use crate::scoring::{IntentKind, Label, Lang, Sentiment};
 
