@@ -373,6 +373,15 @@ const NOT_POSITIVE: f64 = 0.05;
 
 const MAX_CUE_CHARS: usize = 120;
 
+/// Compiles the English cues now if `languages` has English, rather than at the first text.
+/// The Estonian set is left to its first text: it takes some 50 ms to build, a cost that
+/// `fanwatch score --lang en` should not pay.
+pub fn warm_up(languages: &[Lang]) {
+    if languages.contains(&Lang::En) {
+        LazyLock::force(&EN_FAMILIES);
+    }
+}
+
 /// The intents of `text` in `lang`. `sentiment` (when known) keeps praise from firing on
 /// sarcasm ("great, another outage").
 pub fn detect(original: &str, lang: Lang, sentiment: Option<&Sentiment>) -> Vec<Intent> {

@@ -147,14 +147,20 @@ impl Scorer {
     /// A scorer for `languages` with the built-in lexicons, plus the EKI valence lexicon
     /// (`sqnad.csv`) when a path is given.
     pub fn new(languages: &[Lang], eki_lexicon: Option<&Path>) -> Result<Scorer, LexiconError> {
-        let mut lexicon = EtLexicon::builtin()?;
-        if let Some(path) = eki_lexicon {
-            lexicon.add_eki(path)?;
-        }
-        vader::warm_up();
-        Ok(Scorer {
-            detector: LangDetector::new(languages),
-            estonian: estonian::Estonian::new(lexicon),
+        // Compiling the intent cues of the watched languages costs about as much as loading
+        // the lexicons; done on another core meanwhile, they are ready when the first text
+        // arrives instead of holding up the first worker to need them.
+        std::thread::scope(|scope| {
+            scope.spawn(|| intent::warm_up(languages));
+            let mut lexicon = EtLexicon::builtin()?;
+            if let Some(path) = eki_lexicon {
+                lexicon.add_eki(path)?;
+            }
+            vader::warm_up();
+            Ok(Scorer {
+                detector: LangDetector::new(languages),
+                estonian: estonian::Estonian::new(lexicon),
+            })
         })
     }
 
