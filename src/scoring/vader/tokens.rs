@@ -82,7 +82,7 @@ pub(super) struct Words {
 impl Words {
     /// Records the word at `span` with lowercase form `key` (and `long`, its text, when the
     /// key is `LONG`).
-    #[inline]
+    #[inline(always)]
     fn push(&mut self, lex: &Lexicons, span: (usize, usize), key: Key, long: &str, upper: bool) {
         let entry = match key {
             LONG => lex.words.get(long),
@@ -222,7 +222,7 @@ fn ascii_words(text: &str, lex: &Lexicons, words: &mut Words) -> usize {
 
 /// Records the ASCII word `text[span]` whose bytes have the classes `seen`; 1 if it is in
 /// capitals.
-#[inline]
+#[inline(always)]
 fn ascii_word(
     text: &str,
     lex: &Lexicons,
