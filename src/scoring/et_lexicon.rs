@@ -54,6 +54,16 @@ pub enum MatchKind {
 }
 
 impl MatchKind {
+    /// How a form derived from a found word (lahendamata from lahendama, edutu from edu) was
+    /// found: by its stem in our lexicon, or still through EKI.
+    fn derived(self) -> MatchKind {
+        if self == MatchKind::Eki {
+            self
+        } else {
+            MatchKind::Stem
+        }
+    }
+
     pub fn rule(self) -> &'static str {
         match self {
             MatchKind::Exact => "lexicon: exact form",
@@ -244,14 +254,9 @@ impl EtLexicon {
         // The abessive -mata ("without ...ing") reverses its verb: lahendamata (unresolved),
         // kaotamata (without losing). The stemmer maps it onto the verb's stem unchanged.
         if let Some(verb) = word.strip_suffix("mata").filter(|b| b.chars().count() >= 3) {
-            return self.lookup(&format!("{verb}ma")).map(|(v, m)| {
-                let how = if m == MatchKind::Eki {
-                    m
-                } else {
-                    MatchKind::Stem
-                };
-                (v * ABESSIVE_SCALAR, how)
-            });
+            return self
+                .lookup(&format!("{verb}ma"))
+                .map(|(v, m)| (v * ABESSIVE_SCALAR, m.derived()));
         }
         if let Some(found) = self.privative(word) {
             return Some(found);
@@ -313,12 +318,7 @@ impl EtLexicon {
         if let Some(own) = self.prefix(word) {
             return Some((own, MatchKind::Prefix));
         }
-        let how = if m == MatchKind::Eki {
-            m
-        } else {
-            MatchKind::Stem
-        };
-        Some((v * PRIVATIVE_SCALAR, how))
+        Some((v * PRIVATIVE_SCALAR, m.derived()))
     }
 
     fn prefix(&self, word: &str) -> Option<f64> {
