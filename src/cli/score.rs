@@ -382,7 +382,6 @@ fn write_jsonl(
 /// A float that is the f64 nearest to a decimal with at most four decimals (as every VADER
 /// score is, rounded as the reference rounds): its shortest form, which serde_json would
 /// print, is that decimal. Writing it from integers skips the general float formatter.
-#[derive(Debug, PartialEq)]
 struct FourDecimals {
     negative: bool,
     whole: u32,
@@ -409,18 +408,7 @@ impl FourDecimals {
         if self.negative {
             buf.push(b'-');
         }
-        let mut whole = [0u8; 10];
-        let mut start = whole.len();
-        let mut rest = self.whole;
-        loop {
-            start -= 1;
-            whole[start] = b'0' + (rest % 10) as u8;
-            rest /= 10;
-            if rest == 0 {
-                break;
-            }
-        }
-        buf.extend_from_slice(&whole[start..]);
+        buf.extend_from_slice(itoa::Buffer::new().format(self.whole).as_bytes());
         buf.push(b'.');
         let digits = [
             self.fraction / 1000,
@@ -488,6 +476,9 @@ fn write_scored(
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::scoring::{IntentKind, Label, Lang, Sentiment};
+
     #[test]
     fn four_decimals_print_as_serde_json_prints_them() {
         let mut state: u64 = 11;
@@ -503,7 +494,7 @@ mod tests {
         for value in samples.chain([0.1 + 0.2, 1.0 / 3.0, -0.0, 1e-9, 123.456_789]) {
             let expected = serde_json::to_string(&value).unwrap();
             let mut ours = Vec::new();
-            match super::four_decimals(value) {
+            match four_decimals(value) {
                 Some(fixed) => {
                     fixed.write(&mut ours);
                     fast += 1;
@@ -514,9 +505,6 @@ mod tests {
         }
         assert!(fast >= 39_998, "{fast}");
     }
-
-    use super::*;
-    use crate::scoring::{IntentKind, Label, Lang, Sentiment};
 
     #[test]
     fn lines_split_as_bufread_lines() {

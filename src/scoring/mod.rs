@@ -147,9 +147,9 @@ impl Scorer {
     /// A scorer for `languages` with the built-in lexicons, plus the EKI valence lexicon
     /// (`sqnad.csv`) when a path is given.
     pub fn new(languages: &[Lang], eki_lexicon: Option<&Path>) -> Result<Scorer, LexiconError> {
-        // Compiling the intent cues of the watched languages costs about as much as loading
-        // the lexicons; done on another core meanwhile, they are ready when the first text
-        // arrives instead of holding up the first worker to need them.
+        // Compiling the English intent cues costs about as much as loading the lexicons; done
+        // on another core meanwhile, they are ready when the first text arrives instead of
+        // holding up the first worker to need them (see `intent::warm_up`).
         std::thread::scope(|scope| {
             scope.spawn(|| intent::warm_up(languages));
             let mut lexicon = EtLexicon::builtin()?;
