@@ -63,6 +63,10 @@ const HEDGES: &[&str] = &[
 ];
 
 const NEGATION_SCALAR: f64 = -0.74;
+/// "ühtegi", "ükski" (not a single, none) occur only under negation, often further from the
+/// negator than its reach ("ei teinud terve mängu jooksul ühtegi viga"), and deny the thing
+/// they quantify, in a paragraph as in a post: the word right after one is negated and flips.
+const DENYING_QUANTIFIERS: &[&str] = &["ühtegi", "ühtki", "ükski", "kübetki", "mingitki"];
 /// "liiga" (too) intensifies a charged word ("liiga kallis"), and before a word that is not
 /// charged it is the complaint itself: "hinnad on liiga kõrged", "ootasin liiga kaua",
 /// "liiga vähe infot" say there is too much or too little of something. Short posts only:
@@ -543,7 +547,13 @@ impl Estonian {
                 negated = !negated;
             }
         }
-        if negated && paragraph && v < 0.0 {
+        let denied = i
+            .checked_sub(1)
+            .is_some_and(|j| DENYING_QUANTIFIERS.contains(&tokens[j].text.as_str()));
+        if denied {
+            negated = true;
+        }
+        if negated && paragraph && v < 0.0 && !denied {
             v *= PARAGRAPH_NEGATED_NEGATIVE;
             notes.note("negated negative word in a paragraph: keeps its sign, x0.25");
         } else if negated {
@@ -656,6 +666,18 @@ mod tests {
         let report = "Politsei teatas eile õhtul, et pärast tänast sündmust pole hukkunute \
                       arvu veel avalikustatud ning uurimine jätkub kogu nädala.";
         assert!(score(report) < 0.0);
+    }
+
+    #[test]
+    fn denying_quantifier_flips_even_in_a_paragraph() {
+        let denial = "Treener ütles pärast tänast kohtumist ajakirjanikele, et noor poolkaitsja \
+                      ei teinud terve mängu jooksul ühtegi viga ja juhtis meeskonda hästi.";
+        let mut explained = Vec::new();
+        let estonian = Estonian::new(EtLexicon::builtin().unwrap());
+        assert!(estonian.score(denial, Some(&mut explained)).compound > 0.0);
+        let word = explained.iter().find(|c| c.token == "viga").unwrap();
+        assert!(word.valence > 0.0, "{word:?}");
+        assert!(word.rules.contains(&"negation"));
     }
 
     #[test]
