@@ -669,6 +669,16 @@ mod tests {
     }
 
     #[test]
+    fn exact_forms_lend_no_valence_through_their_stem() {
+        // "tasuta" (free) and "hoolib" (cares) are listed as exact forms: their stems would
+        // make "tasu" (fee) and "hoolimata" (despite) charged.
+        assert!(score("tasuta tarne") > 0.0);
+        assert_eq!(score("tasu"), 0.0);
+        assert_eq!(score("hoolimata sellest"), 0.0);
+        assert!(score("firma ei hooli klientidest") < 0.0);
+    }
+
+    #[test]
     fn denying_quantifier_flips_even_in_a_paragraph() {
         let denial = "Treener ütles pärast tänast kohtumist ajakirjanikele, et noor poolkaitsja \
                       ei teinud terve mängu jooksul ühtegi viga ja juhtis meeskonda hästi.";
