@@ -206,7 +206,7 @@ static EN: LazyLock<Patterns> = LazyLock::new(|| Patterns {
         r"^\s*(why|how come|seriously|does anyone else|anyone else|is anyone at|who designed|how hard|how is it)\b|\?!|!\?",
     ),
     ask_recommendation: re_en(
-        r"\b(can|could) (anyone|anybody|someone|you) recommend|any recommendations|recommend me\b|suggestions welcome",
+        r"\b((can|could) (anyone|anybody|someone|you) recommend|any recommendations|recommend me\b|suggestions welcome)",
     ),
     resolved: re_en(
         r"\b(fixed|solved|sorted|resolved|refunded|replaced|reimbursed|got it back|credit where)\b",

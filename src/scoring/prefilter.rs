@@ -9,8 +9,10 @@
 //! literal exists is always a candidate, so the answer is never narrower than the truth.
 
 use memchr::memmem;
-use regex_syntax::hir::{Class, Hir, HirKind};
+use regex_syntax::hir::{Class, Hir, HirKind, Look};
 use rustc_hash::FxHashMap;
+
+use super::vader::word_bytes;
 
 /// A class of at most this many characters is written out as that many one-character
 /// literals; larger classes (`\w`, `[0-9]`) require nothing.
@@ -36,17 +38,25 @@ impl Prefilter {
         if patterns.len() > 32 {
             return Err(format!("{} patterns, at most 32", patterns.len()));
         }
-        let mut by_literal: std::collections::BTreeMap<Vec<u8>, u32> = Default::default();
+        // Literal → its owners, and whether every owner's occurrence starts a word.
+        let mut by_literal: std::collections::BTreeMap<Vec<u8>, (u32, bool)> = Default::default();
         let mut always = 0;
         for (i, pattern) in patterns.iter().enumerate() {
             let hir = regex_syntax::Parser::new()
                 .parse(pattern)
                 .map_err(|e| e.to_string())?;
-            match required(&hir) {
+            // A match may begin anywhere: not only at a word.
+            match required(&hir, false) {
                 Some(literals) => {
-                    for mut literal in literals {
-                        literal.truncate(MAX_LITERAL_BYTES);
-                        *by_literal.entry(literal).or_default() |= 1 << i;
+                    for Required {
+                        mut bytes,
+                        word_start,
+                    } in literals
+                    {
+                        bytes.truncate(MAX_LITERAL_BYTES);
+                        let (owners, starts) = by_literal.entry(bytes).or_insert((0, true));
+                        *owners |= 1 << i;
+                        *starts &= word_start;
                     }
                 }
                 None => always |= 1 << i,
@@ -100,6 +110,10 @@ struct Literals {
     rest: Vec<(Box<[u8]>, u32)>,
     /// Literals under four bytes, and their owners.
     short: Vec<(memmem::Finder<'static>, u32)>,
+    /// Every long literal starts a word wherever a match needs it (as the cue words after
+    /// `\b` do) or starts with a non-ASCII byte (emoji): then in ASCII text only the windows
+    /// where words start are looked at, a fifth of them in prose.
+    word_starts_only: bool,
 }
 
 /// Bits of the window hash: a 2^16-bit map is 8 KB.
@@ -111,21 +125,26 @@ fn slot(window: u32) -> usize {
 }
 
 impl Literals {
-    fn new(by_literal: std::collections::BTreeMap<Vec<u8>, u32>) -> Result<Literals, String> {
+    /// From each literal's owners and whether it always starts a word.
+    fn new(
+        by_literal: std::collections::BTreeMap<Vec<u8>, (u32, bool)>,
+    ) -> Result<Literals, String> {
         let mut literals = Literals {
             seen: Box::new([0u64; SEEN_WORDS]),
             by_prefix: FxHashMap::default(),
             rest: Vec::new(),
             short: Vec::new(),
+            word_starts_only: true,
         };
         // The map is sorted, so literals sharing their first four bytes are neighbours.
-        for (literal, owners) in by_literal {
+        for (literal, (owners, word_start)) in by_literal {
             let Some((head, tail)) = literal.split_first_chunk::<4>() else {
                 literals
                     .short
                     .push((memmem::Finder::new(&literal).into_owned(), owners));
                 continue;
             };
+            literals.word_starts_only &= word_start || !head[0].is_ascii();
             let window = u32::from_le_bytes(*head);
             let h = slot(window);
             literals.seen[h / 64] |= 1 << (h % 64);
@@ -143,21 +162,59 @@ impl Literals {
                 bits |= owners;
             }
         }
+        if self.word_starts_only && text.is_ascii() {
+            return self.owners_at_word_starts(text, bits, all);
+        }
         let mut at = 0;
         while let Some(i) = self.next_marked(text, at) {
-            let window = u32::from_le_bytes([text[i], text[i + 1], text[i + 2], text[i + 3]]);
             at = i + 1;
-            let Some(&(from, to)) = self.by_prefix.get(&window) else {
-                continue;
-            };
-            let after = &text[i + 4..];
-            for (tail, owners) in &self.rest[from as usize..to as usize] {
-                if owners & !bits != 0 && starts_with(after, tail) {
-                    bits |= owners;
-                }
-            }
+            bits = self.owners_at(text, i, bits);
             if bits == all {
                 break;
+            }
+        }
+        bits
+    }
+
+    /// `owners_in` for long literals that all start words: the window of each word start.
+    fn owners_at_word_starts(&self, text: &[u8], mut bits: u32, all: u32) -> u32 {
+        let mut word_before = false;
+        for (c, block) in text.chunks(64).enumerate() {
+            let word = word_bytes(block);
+            let mut starts = word & !(word << 1 | u64::from(word_before));
+            word_before = word >> 63 != 0;
+            while starts != 0 {
+                let i = c * 64 + starts.trailing_zeros() as usize;
+                starts &= starts - 1;
+                let Some(window) = text.get(i..i + 4) else {
+                    // Later word starts are closer still to the end.
+                    return bits;
+                };
+                let h = slot(u32::from_le_bytes([
+                    window[0], window[1], window[2], window[3],
+                ]));
+                if self.seen[h / 64] & (1 << (h % 64)) != 0 {
+                    bits = self.owners_at(text, i, bits);
+                    if bits == all {
+                        return bits;
+                    }
+                }
+            }
+        }
+        bits
+    }
+
+    /// `bits` plus the owners of the long literals at `text[i..]` (which has four bytes).
+    #[inline(always)]
+    fn owners_at(&self, text: &[u8], i: usize, mut bits: u32) -> u32 {
+        let window = u32::from_le_bytes([text[i], text[i + 1], text[i + 2], text[i + 3]]);
+        let Some(&(from, to)) = self.by_prefix.get(&window) else {
+            return bits;
+        };
+        let after = &text[i + 4..];
+        for (tail, owners) in &self.rest[from as usize..to as usize] {
+            if owners & !bits != 0 && starts_with(after, tail) {
+                bits |= owners;
             }
         }
         bits
@@ -184,38 +241,137 @@ fn starts_with(haystack: &[u8], needle: &[u8]) -> bool {
     needle.len() <= haystack.len() && haystack.iter().zip(needle).all(|(a, b)| a == b)
 }
 
+/// A literal that every match must contain, and whether that occurrence always starts a word:
+/// its first byte is an ASCII word byte (`[0-9A-Za-z_]`) and the byte before is not one (or
+/// there is none). Such literals need looking for only where words start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Required {
+    bytes: Vec<u8>,
+    word_start: bool,
+}
+
+impl Required {
+    /// `bytes` where the position before them `starts_words` (see `after`). Leading ASCII
+    /// bytes that are not word bytes are dropped when a word byte follows them: what remains
+    /// is required too, and starts a word (" good" from "sooo+ good" is "good").
+    fn new(bytes: Vec<u8>, starts_words: bool) -> Required {
+        let lead = bytes
+            .iter()
+            .take_while(|&&b| b.is_ascii() && !is_word_byte(b))
+            .count();
+        if lead > 0 && bytes.get(lead).copied().is_some_and(is_word_byte) {
+            return Required {
+                bytes: bytes[lead..].to_vec(),
+                word_start: true,
+            };
+        }
+        let word_start = starts_words && bytes.first().copied().is_some_and(is_word_byte);
+        Required { bytes, word_start }
+    }
+}
+
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
 /// Literals one of which occurs in every match of `hir`; `None` when no such set was found
-/// (the empty match, or only large classes).
-fn required(hir: &Hir) -> Option<Vec<Vec<u8>>> {
+/// (the empty match, or only large classes). `starts_words`: a word byte at the position where
+/// `hir`'s match begins is always the start of a word.
+fn required(hir: &Hir, starts_words: bool) -> Option<Vec<Required>> {
     let found = match hir.kind() {
         HirKind::Empty | HirKind::Look(_) => None,
-        HirKind::Literal(literal) => Some(vec![literal.0.to_vec()]),
-        HirKind::Class(class) => class_literals(class),
-        HirKind::Repetition(rep) if rep.min > 0 => required(&rep.sub),
+        HirKind::Literal(literal) => Some(vec![Required::new(literal.0.to_vec(), starts_words)]),
+        HirKind::Class(class) => class_literals(class).map(|members| {
+            members
+                .into_iter()
+                .map(|m| Required::new(m, starts_words))
+                .collect()
+        }),
+        // The first repetition begins where the whole does.
+        HirKind::Repetition(rep) if rep.min > 0 => required(&rep.sub, starts_words),
         HirKind::Repetition(_) => None,
-        HirKind::Capture(capture) => required(&capture.sub),
-        HirKind::Concat(parts) => required_in_concat(parts),
+        HirKind::Capture(capture) => required(&capture.sub, starts_words),
+        HirKind::Concat(parts) => required_in_concat(parts, starts_words),
         // A match of an alternation is a match of one of its branches: every branch must
         // require something.
         HirKind::Alternation(branches) => {
             let mut all = Vec::new();
             for branch in branches {
-                all.extend(required(branch)?);
+                all.extend(required(branch, starts_words)?);
             }
             Some(all)
         }
     };
     // The empty literal occurs in every text: it filters nothing.
-    found.filter(|literals| literals.iter().all(|l| !l.is_empty()))
+    found.filter(|literals| literals.iter().all(|l| !l.bytes.is_empty()))
+}
+
+/// Whether a word byte right after a match of `hir` starts a word, given whether one right
+/// before it does: after `\b`, `^` or a last byte that is not a word byte. Never true where
+/// that is not certain.
+fn after(hir: &Hir, starts_words: bool) -> bool {
+    match hir.kind() {
+        HirKind::Empty => starts_words,
+        HirKind::Look(look) => starts_words || opens_words(*look),
+        HirKind::Literal(literal) => literal.0.last().is_some_and(|&b| !is_word_byte(b)),
+        HirKind::Class(class) => !class_has_word_byte(class),
+        // Each repetition after the first begins where one ended; none leaves the position.
+        HirKind::Repetition(rep) => after(&rep.sub, false) && (rep.min > 0 || starts_words),
+        HirKind::Capture(capture) => after(&capture.sub, starts_words),
+        HirKind::Concat(parts) => parts.iter().fold(starts_words, |at, part| after(part, at)),
+        HirKind::Alternation(branches) => branches.iter().all(|b| after(b, starts_words)),
+    }
+}
+
+/// Assertions after which a word byte starts a word: the text or a line begins there, or a
+/// word boundary is there (so the byte before, if any, is not a word byte).
+fn opens_words(look: Look) -> bool {
+    matches!(
+        look,
+        Look::Start
+            | Look::StartLF
+            | Look::StartCRLF
+            | Look::WordAscii
+            | Look::WordUnicode
+            | Look::WordStartAscii
+            | Look::WordStartUnicode
+            | Look::WordStartHalfAscii
+            | Look::WordStartHalfUnicode
+    )
+}
+
+/// Whether any member of `class` is an ASCII word byte (a non-ASCII character's bytes never
+/// are).
+fn class_has_word_byte(class: &Class) -> bool {
+    let ranges = class_ranges(class);
+    ranges.iter().any(|&(start, end)| {
+        (start..=end.min(0x7f)).any(|c| u8::try_from(c).is_ok_and(is_word_byte))
+    })
+}
+
+/// The ranges of a class's members, as code points or bytes.
+fn class_ranges(class: &Class) -> Vec<(u32, u32)> {
+    match class {
+        Class::Unicode(class) => class
+            .ranges()
+            .iter()
+            .map(|r| (u32::from(r.start()), u32::from(r.end())))
+            .collect(),
+        Class::Bytes(class) => class
+            .ranges()
+            .iter()
+            .map(|r| (u32::from(r.start()), u32::from(r.end())))
+            .collect(),
+    }
 }
 
 /// Every part of a concatenation occurs in each of its matches, and so does every run of
 /// consecutive parts: the best of the parts' literals, and of the runs whose whole language
 /// is small enough to write out ("does not" + " " + "work"/"load" instead of "work").
-fn required_in_concat(parts: &[Hir]) -> Option<Vec<Vec<u8>>> {
-    let mut best: Option<Vec<Vec<u8>>> = None;
-    let mut consider = |candidate: Option<Vec<Vec<u8>>>| {
-        let candidate = candidate.filter(|l| l.iter().all(|l| !l.is_empty()));
+fn required_in_concat(parts: &[Hir], starts_words: bool) -> Option<Vec<Required>> {
+    let mut best: Option<Vec<Required>> = None;
+    let mut consider = |candidate: Option<Vec<Required>>| {
+        let candidate = candidate.filter(|l| l.iter().all(|l| !l.bytes.is_empty()));
         if let Some(candidate) = candidate
             && best
                 .as_ref()
@@ -224,22 +380,32 @@ fn required_in_concat(parts: &[Hir]) -> Option<Vec<Vec<u8>>> {
             best = Some(candidate);
         }
     };
-    let mut run: Option<Vec<Vec<u8>>> = None;
+    let written = |strings: Vec<Vec<u8>>, at: bool| {
+        Some(strings.into_iter().map(|s| Required::new(s, at)).collect())
+    };
+    // Whether a word byte where the current part (and a run starting there) begins starts a
+    // word; a zero-width assertion starting a run holds where the run's strings begin.
+    let mut at = starts_words;
+    let mut run: Option<(Vec<Vec<u8>>, bool)> = None;
     for part in parts {
+        let run_at = at || matches!(part.kind(), HirKind::Look(look) if opens_words(*look));
         match (exact(part), run.take()) {
-            (Some(strings), Some(so_far)) => {
-                let longer = product(&so_far, &strings);
-                if longer.is_none() {
-                    consider(Some(so_far));
-                }
-                run = longer.or(Some(strings));
+            (Some(strings), Some((so_far, so_far_at))) => {
+                run = Some(match product(&so_far, &strings) {
+                    Some(longer) => (longer, so_far_at),
+                    None => {
+                        consider(written(so_far, so_far_at));
+                        (strings, run_at)
+                    }
+                });
             }
-            (Some(strings), None) => run = Some(strings),
-            (None, so_far) => consider(so_far),
+            (Some(strings), None) => run = Some((strings, run_at)),
+            (None, so_far) => consider(so_far.and_then(|(s, a)| written(s, a))),
         }
-        consider(required(part));
+        consider(required(part, at));
+        at = after(part, at);
     }
-    consider(run);
+    consider(run.and_then(|(s, a)| written(s, a)));
     best
 }
 
@@ -300,24 +466,13 @@ fn product(a: &[Vec<u8>], b: &[Vec<u8>]) -> Option<Vec<Vec<u8>>> {
 
 /// Longer shortest literal first (a one-letter literal occurs in nearly every text), then
 /// fewer literals.
-fn quality(literals: &[Vec<u8>]) -> (usize, std::cmp::Reverse<usize>) {
-    let shortest = literals.iter().map(Vec::len).min().unwrap_or(0);
+fn quality(literals: &[Required]) -> (usize, std::cmp::Reverse<usize>) {
+    let shortest = literals.iter().map(|l| l.bytes.len()).min().unwrap_or(0);
     (shortest, std::cmp::Reverse(literals.len()))
 }
 
 fn class_literals(class: &Class) -> Option<Vec<Vec<u8>>> {
-    let ranges: Vec<(u32, u32)> = match class {
-        Class::Unicode(class) => class
-            .ranges()
-            .iter()
-            .map(|r| (u32::from(r.start()), u32::from(r.end())))
-            .collect(),
-        Class::Bytes(class) => class
-            .ranges()
-            .iter()
-            .map(|r| (u32::from(r.start()), u32::from(r.end())))
-            .collect(),
-    };
+    let ranges = class_ranges(class);
     let size: u32 = ranges.iter().map(|(start, end)| end - start + 1).sum();
     if size == 0 || size > MAX_CLASS_CHARS {
         return None;
@@ -337,9 +492,9 @@ mod tests {
 
     fn literals(pattern: &str) -> Option<Vec<String>> {
         let hir = regex_syntax::Parser::new().parse(pattern).unwrap();
-        required(&hir).map(|l| {
+        required(&hir, false).map(|l| {
             l.into_iter()
-                .map(|b| String::from_utf8(b).unwrap())
+                .map(|l| String::from_utf8(l.bytes).unwrap())
                 .collect()
         })
     }
@@ -411,5 +566,87 @@ mod tests {
         assert_eq!(filter.candidates("i love"), 0b1001);
         assert_eq!(filter.candidates("bat"), 0b11000);
         assert_eq!(filter.candidates("grade a+"), 0b11000);
+    }
+
+    #[test]
+    fn literals_after_a_boundary_or_a_space_start_words() {
+        let starts = |pattern: &str| {
+            let hir = regex_syntax::Parser::new().parse(pattern).unwrap();
+            required(&hir, false)
+                .unwrap()
+                .into_iter()
+                .map(|l| (String::from_utf8(l.bytes).unwrap(), l.word_start))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            starts(r"\b(love|great)"),
+            [("love".into(), true), ("great".into(), true)]
+        );
+        assert_eq!(
+            starts(r"(i|we) (\w+ )?recommend"),
+            [("recommend".into(), true)]
+        );
+        assert_eq!(starts(r"sooo+ good"), [("good".into(), true)]);
+        assert_eq!(
+            starts(r"^\s*(how|what) is"),
+            [("how is".into(), true), ("what is".into(), true)]
+        );
+        // No boundary: "cancel" also occurs inside "precancel".
+        assert_eq!(starts(r"cancel\w* my"), [("cancel".into(), false)]);
+        assert_eq!(starts(r"\b(x|\w)cancel"), [("cancel".into(), false)]);
+        assert_eq!(
+            starts(r"\bno|cancel"),
+            [("no".into(), true), ("cancel".into(), false)]
+        );
+    }
+
+    #[test]
+    fn word_start_scan_finds_what_the_regexes_match() {
+        let patterns = [
+            r"\b(love[sd]?|great|thank you)\b",
+            r"\bcancel\w* (my|our)",
+            r"\b(so|really) (good|bad)|sooo+ good",
+            "🙃|\\bnever again",
+        ];
+        let filter = Prefilter::new(&patterns).unwrap();
+        assert!(filter.literals.word_starts_only);
+        let regexes: Vec<regex::Regex> = patterns
+            .iter()
+            .map(|p| regex::Regex::new(p).unwrap())
+            .collect();
+        let long = format!("{}great", "x".repeat(60));
+        let across = format!("{} cancelled our plan, soooo good", "y ".repeat(30));
+        for text in [
+            "love",
+            "i love it",
+            "gloves and greatness",
+            "_love",
+            "thank you!",
+            "thank  you",
+            "we cancelled my plan",
+            "precancelled my plan",
+            "it was sooooo good",
+            "really bad",
+            "oh 🙃 never again",
+            "niceloves",
+            long.as_str(),
+            across.as_str(),
+            "",
+            "lov",
+        ] {
+            let found = filter.candidates(text);
+            for (i, re) in regexes.iter().enumerate() {
+                if re.is_match(text) {
+                    assert_ne!(found & 1 << i, 0, "{text:?} matches pattern {i}");
+                }
+            }
+        }
+        assert_eq!(filter.candidates("gloves and greatness"), 0b0001);
+        assert_eq!(filter.candidates("niceloves"), 0);
+        assert_eq!(filter.candidates(&format!("{}great", "x".repeat(60))), 0);
+        assert_eq!(
+            filter.candidates(&format!("{} great", "x".repeat(63))),
+            0b0001
+        );
     }
 }

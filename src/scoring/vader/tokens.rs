@@ -268,22 +268,14 @@ struct Masks {
 impl Masks {
     /// Bytes past the end of a short block count as space, which ends its last word.
     fn of(block: &[u8]) -> Masks {
-        let mut padded = [0u8; 64];
-        let full = match block.first_chunk::<64>() {
-            Some(full) => full,
-            None => {
-                padded[..block.len()].copy_from_slice(block);
-                &padded
-            }
-        };
         let mut masks = Masks::default();
-        for (k, chunk) in full.as_chunks::<16>().0.iter().enumerate() {
+        for_each16(block, |k, chunk| {
             let [space, punct, upper, lower] = classify16(chunk).map(|m| u64::from(m) << (16 * k));
             masks.space |= space;
             masks.punct |= punct;
             masks.upper |= upper;
             masks.lower |= lower;
-        }
+        });
         if block.len() < 64 {
             masks.space |= u64::MAX << block.len();
         }
@@ -298,6 +290,34 @@ impl Masks {
     }
 }
 
+/// The four 16-byte chunks of a block of at most 64 bytes (`k`, chunk), zeros past its end.
+#[inline(always)]
+fn for_each16(block: &[u8], mut f: impl FnMut(usize, &[u8; 16])) {
+    let mut padded = [0u8; 64];
+    let full = match block.first_chunk::<64>() {
+        Some(full) => full,
+        None => {
+            padded[..block.len()].copy_from_slice(block);
+            &padded
+        }
+    };
+    for (k, chunk) in full.as_chunks::<16>().0.iter().enumerate() {
+        f(k, chunk);
+    }
+}
+
+/// Bit k set if byte k of `block` (at most 64 bytes) is an ASCII word byte, `[0-9A-Za-z_]`
+/// as the regex `(?-u:\w)` has it: for the intent prefilter, which looks for cue words only
+/// where words start. Here because the tokenizer's SSE2 byte classes are.
+#[inline(always)]
+pub(in crate::scoring) fn word_bytes(block: &[u8]) -> u64 {
+    let mut mask = 0;
+    for_each16(block, |k, chunk| {
+        mask |= u64::from(word16(chunk)) << (16 * k)
+    });
+    mask
+}
+
 /// Space, punctuation, upper- and lowercase masks of 16 bytes, as `class_of` tells them, in
 /// SSE2: one comparison of all 16 bytes per class boundary.
 #[cfg(target_arch = "x86_64")]
@@ -307,12 +327,31 @@ fn classify16(chunk: &[u8; 16]) -> [u16; 4] {
     unsafe { sse2::classify16(chunk) }
 }
 
+/// `word_bytes` of 16 bytes, in SSE2.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn word16(chunk: &[u8; 16]) -> u16 {
+    // SAFETY: SSE2 is part of every x86_64 processor.
+    unsafe { sse2::word16(chunk) }
+}
+
 #[cfg(target_arch = "x86_64")]
 mod sse2 {
     use std::arch::x86_64::{
-        __m128i, _mm_and_si128, _mm_andnot_si128, _mm_cmpgt_epi8, _mm_cmplt_epi8, _mm_loadu_si128,
-        _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+        __m128i, _mm_and_si128, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_cmplt_epi8,
+        _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
     };
+
+    #[target_feature(enable = "sse2")]
+    pub(super) fn word16(chunk: &[u8; 16]) -> u16 {
+        // SAFETY: reads the 16 bytes of `chunk` and no others, with no alignment required.
+        let v = unsafe { _mm_loadu_si128(chunk.as_ptr().cast::<__m128i>()) };
+        // Setting bit 5 folds A-Z onto a-z and moves no other byte into a-z.
+        let letters = range(_mm_or_si128(v, _mm_set1_epi8(0x20)), b'a', b'z');
+        let digits = range(v, b'0', b'9');
+        let underscore = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'_' as i8));
+        _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(letters, digits), underscore)) as u16
+    }
 
     #[target_feature(enable = "sse2")]
     pub(super) fn classify16(chunk: &[u8; 16]) -> [u16; 4] {
@@ -345,6 +384,19 @@ mod sse2 {
 #[cfg(not(target_arch = "x86_64"))]
 fn classify16(chunk: &[u8; 16]) -> [u16; 4] {
     classify16_scalar(chunk)
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn word16(chunk: &[u8; 16]) -> u16 {
+    word16_scalar(chunk)
+}
+
+/// `word16` one byte at a time.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn word16_scalar(chunk: &[u8; 16]) -> u16 {
+    chunk.iter().enumerate().fold(0, |mask, (k, &b)| {
+        mask | u16::from(b.is_ascii_alphanumeric() || b == b'_') << k
+    })
 }
 
 /// `classify16` one byte at a time: the definition, and the code where SSE2 is missing.
@@ -502,6 +554,23 @@ mod tests {
             }
             let past_end = u64::MAX.checked_shl(len as u32).unwrap_or(0);
             assert_eq!(masks.space & past_end, past_end, "{len}");
+        }
+    }
+
+    #[test]
+    fn word_bytes_in_bulk_match_the_definition() {
+        let all: Vec<u8> = (0..=255).collect();
+        for chunk in all.as_chunks::<16>().0 {
+            assert_eq!(word16(chunk), word16_scalar(chunk), "{chunk:?}");
+        }
+        let text = b"ab_9 Z-@[`{\xc3\xa9!".repeat(5);
+        for len in [0, 1, 15, 16, 17, 63, 64] {
+            let mask = word_bytes(&text[..len]);
+            for (k, &b) in text[..len].iter().enumerate() {
+                let word = b.is_ascii_alphanumeric() || b == b'_';
+                assert_eq!(mask >> k & 1 == 1, word, "{len} {k}");
+            }
+            assert_eq!(mask.checked_shr(len as u32).unwrap_or(0), 0, "{len}");
         }
     }
 
