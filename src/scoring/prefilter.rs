@@ -525,6 +525,22 @@ mod tests {
         assert_eq!(literals(r"(ab)?c"), Some(vec!["c".to_owned()]));
     }
 
+    /// Every pattern that matches one of `texts` is among the filter's candidates for it.
+    fn assert_covers(filter: &Prefilter, patterns: &[&str], texts: &[&str]) {
+        let regexes: Vec<regex::Regex> = patterns
+            .iter()
+            .map(|p| regex::Regex::new(p).unwrap())
+            .collect();
+        for text in texts {
+            let found = filter.candidates(text);
+            for (i, re) in regexes.iter().enumerate() {
+                if re.is_match(text) {
+                    assert_ne!(found & 1 << i, 0, "{text:?} matches pattern {i}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn candidates_cover_every_match() {
         let patterns = [
@@ -536,30 +552,23 @@ mod tests {
         ];
         let filter = Prefilter::new(&patterns).unwrap();
         assert_eq!(filter.unconstrained(), 0b1000);
-        let regexes: Vec<regex::Regex> = patterns
-            .iter()
-            .map(|p| regex::Regex::new(p).unwrap())
-            .collect();
-        for text in [
-            "i love it",
-            "gloves",
-            "cancelled my plan",
-            "3 days later",
-            "nothing here",
-            "",
-            "a+",
-            "so bad",
-            "bat",
-            "i love",
-            "love",
-        ] {
-            let found = filter.candidates(text);
-            for (i, re) in regexes.iter().enumerate() {
-                if re.is_match(text) {
-                    assert_ne!(found & 1 << i, 0, "{text:?} matches pattern {i}");
-                }
-            }
-        }
+        assert_covers(
+            &filter,
+            &patterns,
+            &[
+                "i love it",
+                "gloves",
+                "cancelled my plan",
+                "3 days later",
+                "nothing here",
+                "",
+                "a+",
+                "so bad",
+                "bat",
+                "i love",
+                "love",
+            ],
+        );
         assert_eq!(filter.candidates("nothing here"), 0b1000);
         // Literals at the very start and end, and short ones (under four bytes).
         assert_eq!(filter.candidates("love"), 0b1001);
@@ -610,40 +619,36 @@ mod tests {
         ];
         let filter = Prefilter::new(&patterns).unwrap();
         assert!(filter.literals.word_starts_only);
-        let regexes: Vec<regex::Regex> = patterns
-            .iter()
-            .map(|p| regex::Regex::new(p).unwrap())
-            .collect();
         let long = format!("{}great", "x".repeat(60));
         let across = format!("{} cancelled our plan, soooo good", "y ".repeat(30));
-        for text in [
-            "love",
-            "i love it",
-            "gloves and greatness",
-            "_love",
-            "thank you!",
-            "thank  you",
-            "we cancelled my plan",
-            "precancelled my plan",
-            "it was sooooo good",
-            "really bad",
-            "oh 🙃 never again",
-            "niceloves",
-            long.as_str(),
-            across.as_str(),
-            "",
-            "lov",
-        ] {
-            let found = filter.candidates(text);
-            for (i, re) in regexes.iter().enumerate() {
-                if re.is_match(text) {
-                    assert_ne!(found & 1 << i, 0, "{text:?} matches pattern {i}");
-                }
-            }
-        }
+        let carried = format!("{}great", "x".repeat(64));
+        assert_covers(
+            &filter,
+            &patterns,
+            &[
+                "love",
+                "i love it",
+                "gloves and greatness",
+                "_love",
+                "thank you!",
+                "thank  you",
+                "we cancelled my plan",
+                "precancelled my plan",
+                "it was sooooo good",
+                "really bad",
+                "oh 🙃 never again",
+                "niceloves",
+                &long,
+                &across,
+                &carried,
+                "",
+                "lov",
+            ],
+        );
         assert_eq!(filter.candidates("gloves and greatness"), 0b0001);
         assert_eq!(filter.candidates("niceloves"), 0);
-        assert_eq!(filter.candidates(&format!("{}great", "x".repeat(60))), 0);
+        assert_eq!(filter.candidates(&long), 0);
+        assert_eq!(filter.candidates(&carried), 0);
         assert_eq!(
             filter.candidates(&format!("{} great", "x".repeat(63))),
             0b0001
