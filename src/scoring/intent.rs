@@ -625,8 +625,19 @@ mod tests {
             }
             texts.push(text);
         }
+        // The same texts shifted across the prefilter's 64-byte blocks, after a word byte, a
+        // non-word byte or a non-ASCII one, and with words joined by '-'.
+        let mut shifted = Vec::new();
+        for text in texts.iter().take(300) {
+            for k in [1, 3, 61, 62, 63, 64, 65, 127, 128] {
+                for fill in [" ", "x", "-", "é"] {
+                    shifted.push(fill.repeat(k) + text);
+                    shifted.push(fill.repeat(k) + &text.replace(' ', "-"));
+                }
+            }
+        }
         let mut matched = 0;
-        for text in &texts {
+        for text in texts.iter().chain(&shifted) {
             let lowered = text.to_ascii_lowercase();
             let truth = exact.hits(&lowered);
             let candidates = EN_FAMILIES.hits(&lowered);

@@ -12,7 +12,7 @@ use memchr::memmem;
 use regex_syntax::hir::{Class, Hir, HirKind, Look};
 use rustc_hash::FxHashMap;
 
-use super::vader::word_bytes;
+use super::vader::{is_word_byte, word_bytes};
 
 /// A class of at most this many characters is written out as that many one-character
 /// literals; larger classes (`\w`, `[0-9]`) require nothing.
@@ -268,10 +268,6 @@ impl Required {
         let word_start = starts_words && bytes.first().copied().is_some_and(is_word_byte);
         Required { bytes, word_start }
     }
-}
-
-fn is_word_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_'
 }
 
 /// Literals one of which occurs in every match of `hir`; `None` when no such set was found

@@ -14,7 +14,7 @@ use tokens::{Tokens, Words, is_py_space};
 
 pub(super) use lexicon::emoji_description;
 pub use lexicon::{warm_up, word_valence};
-pub(super) use tokens::{is_upper, word_bytes};
+pub(super) use tokens::{is_upper, is_word_byte, word_bytes};
 
 pub(super) const B_INCR: f64 = 0.293;
 pub(super) const B_DECR: f64 = -0.293;

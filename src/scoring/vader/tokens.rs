@@ -391,12 +391,18 @@ fn word16(chunk: &[u8; 16]) -> u16 {
     word16_scalar(chunk)
 }
 
+/// An ASCII word byte, `[0-9A-Za-z_]`: what the regex `(?-u:\w)` and `(?-u:\b)` take for one.
+pub(in crate::scoring) fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
 /// `word16` one byte at a time.
 #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
 fn word16_scalar(chunk: &[u8; 16]) -> u16 {
-    chunk.iter().enumerate().fold(0, |mask, (k, &b)| {
-        mask | u16::from(b.is_ascii_alphanumeric() || b == b'_') << k
-    })
+    chunk
+        .iter()
+        .enumerate()
+        .fold(0, |mask, (k, &b)| mask | u16::from(is_word_byte(b)) << k)
 }
 
 /// `classify16` one byte at a time: the definition, and the code where SSE2 is missing.
@@ -567,8 +573,7 @@ mod tests {
         for len in [0, 1, 15, 16, 17, 63, 64] {
             let mask = word_bytes(&text[..len]);
             for (k, &b) in text[..len].iter().enumerate() {
-                let word = b.is_ascii_alphanumeric() || b == b'_';
-                assert_eq!(mask >> k & 1 == 1, word, "{len} {k}");
+                assert_eq!(mask >> k & 1 == 1, is_word_byte(b), "{len} {k}");
             }
             assert_eq!(mask.checked_shr(len as u32).unwrap_or(0), 0, "{len}");
         }
