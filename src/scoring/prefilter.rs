@@ -186,14 +186,11 @@ impl Literals {
             while starts != 0 {
                 let i = c * 64 + starts.trailing_zeros() as usize;
                 starts &= starts - 1;
-                let Some(window) = text.get(i..i + 4) else {
+                let Some(window) = text.get(i..).and_then(<[u8]>::first_chunk::<4>) else {
                     // Later word starts are closer still to the end.
                     return bits;
                 };
-                let h = slot(u32::from_le_bytes([
-                    window[0], window[1], window[2], window[3],
-                ]));
-                if self.seen[h / 64] & (1 << (h % 64)) != 0 {
+                if self.marked(u32::from_le_bytes(*window)) {
                     bits = self.owners_at(text, i, bits);
                     if bits == all {
                         return bits;
@@ -224,14 +221,17 @@ impl Literals {
     /// own, with nothing else live, so that it compiles to a few instructions per byte.
     #[inline(always)]
     fn next_marked(&self, text: &[u8], at: usize) -> Option<usize> {
-        let seen = &*self.seen;
         text.get(at..)?
             .array_windows::<4>()
-            .position(|w| {
-                let h = slot(u32::from_le_bytes(*w));
-                seen[h / 64] & (1 << (h % 64)) != 0
-            })
+            .position(|w| self.marked(u32::from_le_bytes(*w)))
             .map(|k| at + k)
+    }
+
+    /// Whether `window`'s bit is set: it may be the first four bytes of a long literal.
+    #[inline(always)]
+    fn marked(&self, window: u32) -> bool {
+        let h = slot(window);
+        self.seen[h / 64] & (1 << (h % 64)) != 0
     }
 }
 
