@@ -70,6 +70,9 @@ struct Patterns {
     sarcasm: Cue,
     /// A complaint cue that is denied: "no problems at all", "doesn't suck", "pole viga".
     no_complaint: Cue,
+    /// A denial that only softens ("not too expensive", "ei ole liiga kallis"): no complaint,
+    /// and no praise either.
+    hedged_denial: Cue,
     churn: Cue,
     /// Somebody other than the author is the subject of a churn cue.
     third_party: Cue,
@@ -176,6 +179,7 @@ static EN: LazyLock<Patterns> = LazyLock::new(|| Patterns {
     no_complaint: re_en(
         r"\b(no|zero|never had any|without any|not a single|doesn'?t|don'?t|didn'?t|does not|not|never|n't)\s+(\w+\s+)?$",
     ),
+    hedged_denial: re_en(r"\b(too|that|so|very|overly|terribly|super|all that)\s+$"),
     churn: re_en_long(concat!(
         r"\b((cancel|cancell?ing|cancell?ed) (my|our|the)? ?(\w+ ){0,2}(subscription|account|plan|membership|order|contract|service|trial)|",
         r"(subscription|membership|contract|account) (cancell?ed|closed)|(i'?ve|i have|so i|we'?ve) cancell?ed|(gonna|going to|will|i'll) cancel|",
@@ -256,6 +260,7 @@ static ET: LazyLock<Patterns> = LazyLock::new(|| Patterns {
     )),
     sarcasm: re(r"🙃|\b(suurepärane|super|väga tore|no tore),? tõesti\b|\baitäh\s*$"),
     no_complaint: re(r"\b(pole|polnud|ei|ei mingit|mitte|ei ole|kordagi)\s+(\w+\s+){0,2}$"),
+    hedged_denial: re(r"\b(liiga|väga|eriti|nii|kuigi|üleliia)\s+$"),
     churn: re(concat!(
         r"\b(lõpeta(n|me|sin|sime) (\w+ ){0,3}(lepingu|tellimuse|konto|liitumise|kasutamise|koostöö|tv|kuukarbi)|(lepingu|tellimuse)\w* lõpeta\w*|",
         r"ütle(n|me|sin|sime) (\w+ ){0,4}üles|(lähen|läheme|läksin|läksime|kolin|kolime|kolisin|minna|minema) (\w+ ){0,2}(üle|ära|mujale)|üle minna|",
@@ -439,10 +444,15 @@ fn detect_in(
     let mut complaint_cue: Option<&str> = anti.map(|m| m.as_str()).or(sarcasm.map(|m| m.as_str()));
     if complaint_cue.is_none() && hit(COMPLAINT) {
         for m in p.complaint.find_iter(text) {
-            if p.no_complaint
-                .is_match(&text[clause_start(text, m.start())..m.start()])
-            {
-                if not_negative {
+            let clause = clause_start(text, m.start());
+            let before = &text[clause..m.start()];
+            if p.no_complaint.is_match(before) {
+                // The cue may open with the softener itself ("not | too expensive").
+                let first_word = m.as_str().find(' ').map_or(0, |i| i + 1);
+                let softened = p
+                    .hedged_denial
+                    .is_match(&text[clause..m.start() + first_word]);
+                if not_negative && !softened {
                     push(
                         IntentKind::Praise,
                         &text[clause_start(text, m.start())..m.end()],
@@ -751,6 +761,18 @@ mod tests {
             kinds("Ma ei telli sealt enam kunagi", Lang::Et),
             ["churn_risk"]
         );
+    }
+
+    /// A denied complaint is praise ("no problems at all"), a softened one is neither.
+    #[test]
+    fn hedged_denials_are_not_praise() {
+        assert_eq!(
+            kinds("No problems at all with the app", Lang::En),
+            ["praise"]
+        );
+        assert!(kinds("It is not too expensive", Lang::En).is_empty());
+        assert!(kinds("The delivery was not that slow", Lang::En).is_empty());
+        assert!(kinds("Hind ei ole liiga kallis", Lang::Et).is_empty());
     }
 
     #[test]
