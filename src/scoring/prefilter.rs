@@ -107,7 +107,7 @@ struct Literals {
     /// Long literals by their first four bytes: a range of `rest`.
     by_prefix: FxHashMap<u32, (u32, u32)>,
     /// What follows each long literal's first four bytes, and the literal's owners.
-    rest: Vec<(Box<[u8]>, u32)>,
+    rest: Vec<(Tail, u32)>,
     /// Literals under four bytes, and their owners.
     short: Vec<(memmem::Finder<'static>, u32)>,
     /// Every long literal starts a word wherever a match needs it (as the cue words after
@@ -150,7 +150,7 @@ impl Literals {
             literals.seen[h / 64] |= 1 << (h % 64);
             let at = u32::try_from(literals.rest.len()).map_err(|e| e.to_string())?;
             literals.by_prefix.entry(window).or_insert((at, at)).1 = at + 1;
-            literals.rest.push((tail.into(), owners));
+            literals.rest.push((Tail::new(tail), owners));
         }
         Ok(literals)
     }
@@ -209,8 +209,9 @@ impl Literals {
             return bits;
         };
         let after = &text[i + 4..];
+        let next8 = after.first_chunk::<8>().map(|b| u64::from_le_bytes(*b));
         for (tail, owners) in &self.rest[from as usize..to as usize] {
-            if owners & !bits != 0 && starts_with(after, tail) {
+            if owners & !bits != 0 && tail.opens(after, next8) {
                 bits |= owners;
             }
         }
@@ -232,6 +233,43 @@ impl Literals {
     fn marked(&self, window: u32) -> bool {
         let h = slot(window);
         self.seen[h / 64] & (1 << (h % 64)) != 0
+    }
+}
+
+/// What follows a long literal's first four bytes: at most eight bytes (literals are cut to
+/// `MAX_LITERAL_BYTES`), kept as an integer and a mask so that, where the text has eight
+/// bytes more, one compare tells whether it follows.
+#[derive(Debug)]
+struct Tail {
+    bytes: Box<[u8]>,
+    value: u64,
+    mask: u64,
+}
+
+const _: () = assert!(MAX_LITERAL_BYTES <= 12);
+
+impl Tail {
+    fn new(bytes: &[u8]) -> Tail {
+        let mut padded = [0u8; 8];
+        padded[..bytes.len()].copy_from_slice(bytes);
+        let mask = u64::MAX
+            .checked_shr(64 - 8 * bytes.len() as u32)
+            .unwrap_or(0);
+        Tail {
+            bytes: bytes.into(),
+            value: u64::from_le_bytes(padded),
+            mask,
+        }
+    }
+
+    /// Whether `after` starts with this tail; `next8` is its first eight bytes, if it has
+    /// them.
+    #[inline(always)]
+    fn opens(&self, after: &[u8], next8: Option<u64>) -> bool {
+        match next8 {
+            Some(next) => next & self.mask == self.value,
+            None => starts_with(after, &self.bytes),
+        }
     }
 }
 
@@ -571,6 +609,30 @@ mod tests {
         assert_eq!(filter.candidates("i love"), 0b1001);
         assert_eq!(filter.candidates("bat"), 0b11000);
         assert_eq!(filter.candidates("grade a+"), 0b11000);
+    }
+
+    /// The integer compare of a tail agrees with comparing its bytes, for every length and
+    /// with or without eight bytes of text after it.
+    #[test]
+    fn tails_compare_as_their_bytes() {
+        let text = b"abcdefghij";
+        for len in 0..=8 {
+            for (k, variant) in [&text[..len], b"abcdefgX".get(..len).unwrap()]
+                .iter()
+                .enumerate()
+            {
+                let tail = Tail::new(variant);
+                for end in 0..=text.len() {
+                    let after = &text[..end];
+                    let next8 = after.first_chunk::<8>().map(|b| u64::from_le_bytes(*b));
+                    assert_eq!(
+                        tail.opens(after, next8),
+                        after.starts_with(variant),
+                        "tail {variant:?} ({k}) after {after:?}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
