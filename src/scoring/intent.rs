@@ -453,10 +453,7 @@ fn detect_in(
                     .hedged_denial
                     .is_match(&text[clause..m.start() + first_word]);
                 if not_negative && !softened {
-                    push(
-                        IntentKind::Praise,
-                        &text[clause_start(text, m.start())..m.end()],
-                    );
+                    push(IntentKind::Praise, &text[clause..m.end()]);
                 }
                 continue;
             }

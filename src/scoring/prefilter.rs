@@ -237,46 +237,48 @@ impl Literals {
 }
 
 /// What follows a long literal's first four bytes: at most eight bytes (literals are cut to
-/// `MAX_LITERAL_BYTES`), kept as an integer and a mask so that, where the text has eight
-/// bytes more, one compare tells whether it follows.
+/// `MAX_LITERAL_BYTES`), kept as an integer and a mask so that one compare tells whether it
+/// follows.
 #[derive(Debug)]
 struct Tail {
-    bytes: Box<[u8]>,
     value: u64,
     mask: u64,
+    len: usize,
 }
 
 const _: () = assert!(MAX_LITERAL_BYTES <= 12);
 
 impl Tail {
     fn new(bytes: &[u8]) -> Tail {
-        let mut padded = [0u8; 8];
-        padded[..bytes.len()].copy_from_slice(bytes);
         let mask = u64::MAX
             .checked_shr(64 - 8 * bytes.len() as u32)
             .unwrap_or(0);
         Tail {
-            bytes: bytes.into(),
-            value: u64::from_le_bytes(padded),
+            value: first8(bytes),
             mask,
+            len: bytes.len(),
         }
     }
 
     /// Whether `after` starts with this tail; `next8` is its first eight bytes, if it has
-    /// them.
+    /// them (read once for all the tails of a window).
     #[inline(always)]
     fn opens(&self, after: &[u8], next8: Option<u64>) -> bool {
-        match next8 {
-            Some(next) => next & self.mask == self.value,
-            None => starts_with(after, &self.bytes),
-        }
+        let next = match next8 {
+            Some(next) => next,
+            None if after.len() < self.len => return false,
+            None => first8(after),
+        };
+        next & self.mask == self.value
     }
 }
 
-/// `haystack.starts_with(needle)` for the short needles here, without a call to `memcmp`.
-#[inline(always)]
-fn starts_with(haystack: &[u8], needle: &[u8]) -> bool {
-    needle.len() <= haystack.len() && haystack.iter().zip(needle).all(|(a, b)| a == b)
+/// The first eight bytes of `bytes` as a little-endian integer, zeros where it is shorter.
+fn first8(bytes: &[u8]) -> u64 {
+    let mut padded = [0u8; 8];
+    let n = bytes.len().min(8);
+    padded[..n].copy_from_slice(&bytes[..n]);
+    u64::from_le_bytes(padded)
 }
 
 /// A literal that every match must contain, and whether that occurrence always starts a word:
