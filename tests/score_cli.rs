@@ -1,5 +1,5 @@
 //! `fanwatch score`: the JSON-lines contract (one object per input line, same order, fixed
-//! fields), without a config file.
+//! fields), without a config file (FANWATCH_* overrides still apply).
 
 mod common;
 
@@ -186,4 +186,43 @@ fn many_lines_keep_their_order() {
         let expected = if i % 3 == 0 { "positive" } else { "negative" };
         assert_eq!(row["label"], expected, "line {}", i + 1);
     }
+}
+
+#[test]
+fn the_eki_lexicon_path_works_from_the_environment_without_a_config_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let lexicon = dir.path().join("sqnad.csv");
+    std::fs::write(&lexicon, "plumbix,-1,A\n").unwrap();
+    let run = |env: Option<&std::path::Path>| {
+        let mut cmd = fanwatch_command();
+        cmd.current_dir(dir.path())
+            .args(["score", "--lang", "et"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Some(path) = env {
+            cmd.env("FANWATCH_SCORING__ET_LEXICON_PATH", path);
+        }
+        let mut child = cmd.spawn().unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"see on plumbix\n")
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let plain = run(None);
+    assert_eq!(lines(&plain)[0]["label"], "neutral");
+    let with_eki = run(Some(&lexicon));
+    assert!(
+        with_eki.status.success(),
+        "{}",
+        String::from_utf8_lossy(&with_eki.stderr)
+    );
+    assert_eq!(lines(&with_eki)[0]["label"], "negative");
+    let missing = run(Some(&dir.path().join("absent.csv")));
+    assert!(!missing.status.success());
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(stderr.contains("et_lexicon_path"), "{stderr}");
 }

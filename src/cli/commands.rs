@@ -217,13 +217,16 @@ async fn rescore(config_flag: Option<PathBuf>, since: Option<String>) -> Result<
 
 /// The config for commands that also work without one: the named file (flag or
 /// FANWATCH_CONFIG) must load; the default ./fanwatch.toml is used only if it exists.
-fn load_optional(flag: Option<PathBuf>) -> Result<Option<Config>, CliError> {
+/// The config file if one is named or present; otherwise the defaults with the `FANWATCH_*`
+/// overrides applied, so that `FANWATCH_SCORING__ET_LEXICON_PATH` works without a file.
+fn load_optional(flag: Option<PathBuf>) -> Result<Config, CliError> {
     let named = flag.is_some() || std::env::var_os(CONFIG_ENV).is_some();
     let path = config_path(flag);
     if !named && !path.exists() {
-        return Ok(None);
+        let env: Vec<(String, String)> = std::env::vars().collect();
+        return Ok(config::load_str("", None, &env)?);
     }
-    Ok(Some(config::load_file(&path)?))
+    Ok(config::load_file(&path)?)
 }
 
 fn score(
@@ -233,8 +236,7 @@ fn score(
     input: InputFormat,
     explain: bool,
 ) -> Result<(), CliError> {
-    let config = load_optional(config_flag)?;
-    let scoring = config.map(|c| c.scoring).unwrap_or_default();
+    let scoring = load_optional(config_flag)?.scoring;
     let scorer = Scorer::new(&scoring.languages, scoring.et_lexicon_path.as_deref())?;
     let options = super::score::ScoreOptions {
         lang,
