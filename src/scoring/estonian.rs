@@ -171,6 +171,30 @@ const CONTRAST: &[&str] = &["aga", "kuid", "ent", "ometi", "siiski", "samas"];
 /// Concession: the clause it opens weighs half ("kuigi hind on krõbe, ...").
 const CONCESSION: &[&str] = &["kuigi", "kuigi,", "ehkki", "olgugi"];
 
+/// Estonian puts the object before the verb, so the negator often follows the word it denies:
+/// "probleeme pole olnud" (there have been no problems), "abi ei saanud" (got no help),
+/// "midagi halba ei juhtunud", "rahul ei ole". A charged word this many words before a negator
+/// that has nothing charged ahead of it is negated by it, in short posts. Paragraphs put
+/// subjects there as often ("hea kirjandus ei tunne piire"), and on the EKI tuning part the
+/// rule changed as many paragraphs for the worse as for the better.
+const POSTPOSED_REACH: usize = 2;
+/// Sentence adverbs comment on the whole clause and are not what a negator after them denies:
+/// "kahjuks ei saanud" is a complaint, "õnneks ei juhtunud midagi" relief.
+const SENTENCE_ADVERBS: &[&str] = &[
+    "kahjuks",
+    "õnneks",
+    "paraku",
+    "loodetavasti",
+    "kahtlemata",
+    "muidugi",
+    "ilmselt",
+    "aitäh",
+    "tänan",
+    "tänud",
+];
+
+const PHRASE: &str = "lexicon: phrase";
+
 /// "mitte ainult" (not only) does not negate.
 fn negates(words: &[Token], j: usize) -> bool {
     let w = words[j].text.as_str();
@@ -366,7 +390,7 @@ impl Estonian {
         };
         for i in 0..tokens.len() {
             if let Some((cue, rule)) = negator_cue
-                && self.negator_cue(&tokens, &base, i)
+                && self.negator_cue(&tokens, &base, i, paragraph)
             {
                 sentiments.push(cue);
                 if explain.is_some() {
@@ -426,25 +450,22 @@ impl Estonian {
         result
     }
 
-    /// A negator (not part of a phrase, not before a hedge) with no charged word in its reach.
+    /// A negator that denies no charged word, neither ahead of it nor (post-posed) behind it.
     fn negator_cue(
         &self,
         tokens: &[Token],
         base: &[Option<(f64, &'static str)>],
         i: usize,
+        paragraph: bool,
     ) -> bool {
-        if tokens[i].kind != Kind::Word || base[i].is_some() || !negates(tokens, i) {
+        if !denies_nothing_ahead(tokens, base, i) {
             return false;
         }
-        if tokens
-            .get(i + 1)
-            .is_some_and(|t| HEDGES.contains(&t.text.as_str()))
-        {
-            return false;
-        }
-        !(i + 1..tokens.len().min(i + 1 + WINDOW))
-            .take_while(|&j| !is_break(&tokens[j]) && !CONTRAST.contains(&tokens[j].text.as_str()))
-            .any(|j| base[j].is_some())
+        paragraph
+            || !(1..=POSTPOSED_REACH.min(i))
+                .map(|k| i - k)
+                .take_while(|&j| !is_break(&tokens[j]))
+                .any(|j| negated_from_after(tokens, base, j))
     }
 
     /// Each token's own valence (phrases resolved; the words a phrase covers get none).
@@ -464,7 +485,7 @@ impl Estonian {
                         .map(|t| t.text.as_str())
                         .collect();
                     if let Some((len, v)) = self.lexicon.phrase(&window) {
-                        base[i] = Some((v, "lexicon: phrase"));
+                        base[i] = Some((v, PHRASE));
                         i += len;
                         continue;
                     }
@@ -547,6 +568,10 @@ impl Estonian {
                 negated = !negated;
             }
         }
+        if !negated && !paragraph && negated_from_after(tokens, base, i) {
+            negated = true;
+            notes.note("negator after it (\"probleeme pole\")");
+        }
         let denied = i
             .checked_sub(1)
             .is_some_and(|j| DENYING_QUANTIFIERS.contains(&tokens[j].text.as_str()));
@@ -562,6 +587,43 @@ impl Estonian {
         }
         v
     }
+}
+
+/// A negator (not part of a phrase, not before a hedge) with no charged word in its reach.
+fn denies_nothing_ahead(tokens: &[Token], base: &[Option<(f64, &'static str)>], i: usize) -> bool {
+    if tokens[i].kind != Kind::Word || base[i].is_some() || !negates(tokens, i) {
+        return false;
+    }
+    if tokens
+        .get(i + 1)
+        .is_some_and(|t| HEDGES.contains(&t.text.as_str()))
+    {
+        return false;
+    }
+    !(i + 1..tokens.len().min(i + 1 + WINDOW))
+        .take_while(|&j| !is_break(&tokens[j]) && !CONTRAST.contains(&tokens[j].text.as_str()))
+        .any(|j| base[j].is_some())
+}
+
+/// Whether the charged word `i` is denied by a negator after it in its clause (see
+/// `POSTPOSED_REACH`), with no other charged word between them.
+fn negated_from_after(tokens: &[Token], base: &[Option<(f64, &'static str)>], i: usize) -> bool {
+    let t = &tokens[i];
+    // A phrase keeps its sense: "raha tagasi ei tule" still wants the money back.
+    let charged_word = matches!(base[i], Some((_, how)) if how != PHRASE);
+    if t.kind != Kind::Word || !charged_word || SENTENCE_ADVERBS.contains(&t.text.as_str()) {
+        return false;
+    }
+    for j in i + 1..tokens.len().min(i + 1 + POSTPOSED_REACH) {
+        let next = &tokens[j];
+        if is_break(next) || CONTRAST.contains(&next.text.as_str()) || base[j].is_some() {
+            return false;
+        }
+        if next.kind == Kind::Word && negates(tokens, j) {
+            return denies_nothing_ahead(tokens, base, j);
+        }
+    }
+    false
 }
 
 /// aga/kuid/ent: within its sentence, what precedes halves and what follows weighs 1.5x;
@@ -745,6 +807,19 @@ mod tests {
         assert!(score("Pakk jõudis kohale. Kehv pakend.") < 0.0);
         assert!(score("Pakk jõudis kohale\nSuurepärane teenindus") > 0.0);
         assert!(score("Ta ütles: \"Suurepärane töö\"") > 0.0);
+    }
+
+    #[test]
+    fn a_negator_after_the_word_denies_it_in_short_posts() {
+        assert!(score("Probleeme pole olnud.") > 0.0);
+        assert!(score("Mingeid probleeme ei olnud") > 0.0);
+        assert!(score("Midagi halba ei juhtunud.") > 0.0);
+        assert!(score("Klienditoest abi ei saanud.") <= NEGATIVE_FROM);
+        assert!(score("Rahul ma ei ole.") <= NEGATIVE_FROM);
+        // Sentence adverbs and phrases keep their sense; a comma ends the clause.
+        assert!(score("Kahjuks ei saanud pakki kätte.") <= NEGATIVE_FROM);
+        assert!(score("Kaks korda võeti ja nüüd raha tagasi ei tule.") <= NEGATIVE_FROM);
+        assert!(score("Väga hea, ei kahetse.") >= POSITIVE_FROM);
     }
 
     #[test]

@@ -366,10 +366,12 @@ impl EtLexicon {
 }
 
 /// Case and plural endings, longest first. The Snowball stemmer leaves many inflected forms
-/// alone (suurepärase, fantastilist), so these are tried too.
+/// alone (suurepärase, fantastilist), so these are tried too; the bare partitive vowels last
+/// (halba, kurba, halbu: "midagi halba").
 const ENDINGS: &[&str] = &[
     "tega", "dega", "test", "dest", "tele", "dele", "teks", "deks", "sse", "des", "tes", "lt",
-    "le", "st", "ga", "ks", "ni", "na", "ta", "id", "de", "te", "l", "s", "d", "t", "e",
+    "le", "st", "ga", "ks", "ni", "na", "ta", "id", "de", "te", "l", "s", "d", "t", "e", "a",
+    "u", "i",
 ];
 
 /// Nominative forms a word may be an inflection of: the word minus an ending, and for the
