@@ -370,8 +370,8 @@ impl EtLexicon {
 /// (halba, kurba, halbu: "midagi halba").
 const ENDINGS: &[&str] = &[
     "tega", "dega", "test", "dest", "tele", "dele", "teks", "deks", "sse", "des", "tes", "lt",
-    "le", "st", "ga", "ks", "ni", "na", "ta", "id", "de", "te", "l", "s", "d", "t", "e", "a",
-    "u", "i",
+    "le", "st", "ga", "ks", "ni", "na", "ta", "id", "de", "te", "l", "s", "d", "t", "e", "a", "u",
+    "i",
 ];
 
 /// Nominative forms a word may be an inflection of: the word minus an ending, and for the
