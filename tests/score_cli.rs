@@ -4,6 +4,7 @@
 mod common;
 
 use std::io::Write;
+use std::path::Path;
 use std::process::{Output, Stdio};
 
 use common::fanwatch_command;
@@ -11,9 +12,15 @@ use serde_json::Value;
 
 /// Runs `fanwatch score ARGS` in an empty directory (no fanwatch.toml) with `input` on stdin.
 fn score(args: &[&str], input: impl AsRef<[u8]>) -> Output {
+    score_with_env(args, &[], input)
+}
+
+/// `score` with these environment variables set.
+fn score_with_env(args: &[&str], env: &[(&str, &Path)], input: impl AsRef<[u8]>) -> Output {
     let dir = tempfile::tempdir().unwrap();
     let mut child = fanwatch_command()
         .current_dir(dir.path())
+        .envs(env.iter().copied())
         .arg("score")
         .args(args)
         .stdin(Stdio::piped())
@@ -193,24 +200,12 @@ fn the_eki_lexicon_path_works_from_the_environment_without_a_config_file() {
     let dir = tempfile::tempdir().unwrap();
     let lexicon = dir.path().join("sqnad.csv");
     std::fs::write(&lexicon, "plumbix,-1,A\n").unwrap();
-    let run = |env: Option<&std::path::Path>| {
-        let mut cmd = fanwatch_command();
-        cmd.current_dir(dir.path())
-            .args(["score", "--lang", "et"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        if let Some(path) = env {
-            cmd.env("FANWATCH_SCORING__ET_LEXICON_PATH", path);
-        }
-        let mut child = cmd.spawn().unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(b"see on plumbix\n")
-            .unwrap();
-        child.wait_with_output().unwrap()
+    let run = |path: Option<&Path>| {
+        let env: Vec<(&str, &Path)> = path
+            .map(|p| ("FANWATCH_SCORING__ET_LEXICON_PATH", p))
+            .into_iter()
+            .collect();
+        score_with_env(&["--lang", "et"], &env, "see on plumbix\n")
     };
     let plain = run(None);
     assert_eq!(lines(&plain)[0]["label"], "neutral");

@@ -216,15 +216,14 @@ async fn rescore(config_flag: Option<PathBuf>, since: Option<String>) -> Result<
 }
 
 /// The config for commands that also work without one: the named file (flag or
-/// FANWATCH_CONFIG) must load; the default ./fanwatch.toml is used only if it exists.
-/// The config file if one is named or present; otherwise the defaults with the `FANWATCH_*`
-/// overrides applied, so that `FANWATCH_SCORING__ET_LEXICON_PATH` works without a file.
+/// FANWATCH_CONFIG) must load; the default ./fanwatch.toml is used only if it exists, and
+/// without it the defaults still take the `FANWATCH_*` overrides
+/// (`FANWATCH_SCORING__ET_LEXICON_PATH`).
 fn load_optional(flag: Option<PathBuf>) -> Result<Config, CliError> {
     let named = flag.is_some() || std::env::var_os(CONFIG_ENV).is_some();
     let path = config_path(flag);
     if !named && !path.exists() {
-        let env: Vec<(String, String)> = std::env::vars().collect();
-        return Ok(config::load_str("", None, &env)?);
+        return Ok(config::load_defaults()?);
     }
     Ok(config::load_file(&path)?)
 }

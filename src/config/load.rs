@@ -42,8 +42,17 @@ pub fn load_file(path: &Path) -> Result<Config, ConfigError> {
         env_var: None,
         message: format!("cannot read config file: {e}"),
     })?;
-    let env: Vec<(String, String)> = std::env::vars().collect();
-    load_str(&text, Some(path.to_owned()), &env)
+    load_str(&text, Some(path.to_owned()), &process_env())
+}
+
+/// The defaults with the `FANWATCH_*__*` overrides from the process environment applied: the
+/// config of a command run without a file.
+pub fn load_defaults() -> Result<Config, ConfigError> {
+    load_str("", None, &process_env())
+}
+
+fn process_env() -> Vec<(String, String)> {
+    std::env::vars().collect()
 }
 
 /// Parses config text with the given environment (tests pass their own).

@@ -8,7 +8,7 @@ mod sources;
 mod types;
 
 pub use error::ConfigError;
-pub use load::{load_file, load_str};
+pub use load::{load_defaults, load_file, load_str};
 pub use sources::{SourceConfig, SourceKind, normalize_subreddit, normalize_tag};
 pub use types::{CronSchedule, DatabaseUrl, HttpUrl, RegexPattern, Seconds};
 
