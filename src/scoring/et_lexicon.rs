@@ -26,7 +26,8 @@ const MIN_PREFIX_CHARS: usize = 4;
 const EKI_VALENCE: f64 = 0.4;
 const EKI_EXTREME: f64 = -1.5;
 const EKI_UNCERTAIN_WEIGHT: f64 = 0.5;
-/// "without X-ing" is weaker than the opposite of X: lahendamata is not a failure.
+/// "without X-ing" is weaker than the opposite of X: lahendamata is not a failure, vigadeta
+/// (without flaws) is mild praise.
 const ABESSIVE_SCALAR: f64 = -0.5;
 /// The privative -tu (edutu "unsuccessful", abitu "helpless", muretu "carefree") and the
 /// prefix eba- (ebakasulik "not useful") make the opposite of the word they are built on.
@@ -261,6 +262,9 @@ impl EtLexicon {
         if let Some(found) = self.privative(word) {
             return Some(found);
         }
+        if let Some(found) = self.abessive(word) {
+            return Some(found);
+        }
         if word.chars().all(char::is_alphabetic) {
             if let Some(v) = self.stems.get(stem(word).as_ref()) {
                 return Some((*v, MatchKind::Stem));
@@ -319,6 +323,22 @@ impl EtLexicon {
             return Some((own, MatchKind::Prefix));
         }
         Some((v * PRIVATIVE_SCALAR, m.derived()))
+    }
+
+    /// The abessive case (-ta after the genitive: vea-ta, probleemide-ta, kaotuse-ta) says
+    /// "without": vigadeta (flawless), tõrgeteta (without glitches) are praise and eduta
+    /// (without success) is not, so the noun's valence turns, weakened like -mata. The stem
+    /// look-ups below would give "vigadeta" the valence of viga. A base ending in -ta/-da is a
+    /// passive stem (ei armastata, ei kiideta), and da-infinitives that look like an abessive
+    /// (vihata "to hate") are listed in the lexicon as exact forms, which are found first.
+    fn abessive(&self, word: &str) -> Option<(f64, MatchKind)> {
+        let base = word
+            .strip_suffix("ta")
+            .filter(|b| b.chars().count() >= 3 && b.chars().all(char::is_alphabetic))
+            .filter(|b| b.ends_with(['a', 'e', 'i', 'o', 'u', 'õ', 'ä', 'ö', 'ü']))
+            .filter(|b| !b.ends_with("ta") && !b.ends_with("da"))?;
+        let (v, m) = self.lookup(base)?;
+        Some((v * ABESSIVE_SCALAR, m.derived()))
     }
 
     fn prefix(&self, word: &str) -> Option<f64> {
@@ -462,6 +482,19 @@ mod tests {
         assert!(l.lookup("õnnestu").is_some_and(|(v, _)| v > 0.0));
         assert!(l.lookup("varjatuks").is_none_or(|(v, _)| v < 0.0));
         assert!(l.lookup("kannatamatult").is_none_or(|(v, _)| v < 0.0));
+    }
+
+    #[test]
+    fn abessive_turns_its_noun() {
+        let l = lexicon(
+            "viga\t-1.6\nprobleem\t-1.4\nprobleemide\t-1.4\nedu\t2.0\n=vihata\t-2.4\nviha\t-2.5\n",
+        );
+        assert!(l.lookup("vigadeta").is_some_and(|(v, _)| v > 0.0));
+        assert!(l.lookup("probleemideta").is_some_and(|(v, _)| v > 0.0));
+        assert!(l.lookup("probleemita").is_some_and(|(v, _)| v > 0.0));
+        assert!(l.lookup("eduta").is_some_and(|(v, _)| v < 0.0));
+        // A da-infinitive listed as it is written, not "without hate".
+        assert_eq!(l.lookup("vihata"), Some((-2.4, MatchKind::Exact)));
     }
 
     #[test]
