@@ -249,8 +249,10 @@ fn assert_intent_targets(report: &BTreeMap<IntentKind, (f64, f64)>) {
     }
 }
 
-/// Sets written separately, after the cues were fixed, by someone who had not seen the cues or
-/// the sets above: how well the rules generalise. Precision targets hold here too.
+/// Sets written by someone who had not seen the cues, after they were fixed: how well the
+/// rules generalise. Only the precision targets apply: recall on unseen phrasing is lower.
+/// (The `_set2` files were the held-out sets until cues were written against their misses;
+/// they now count with the sets below.)
 #[test]
 fn intents_held_out() {
     for (lang, file) in [
@@ -271,12 +273,22 @@ fn intents_held_out() {
 
 #[test]
 fn intents_english() {
-    assert_intent_targets(&intent_report(Lang::En, "tests/data/intents_en.tsv"));
+    for file in [
+        "tests/data/intents_en.tsv",
+        "tests/data/intents_en_set2.tsv",
+    ] {
+        assert_intent_targets(&intent_report(Lang::En, file));
+    }
 }
 
 #[test]
 fn intents_estonian() {
-    assert_intent_targets(&intent_report(Lang::Et, "tests/data/intents_et.tsv"));
+    for file in [
+        "tests/data/intents_et.tsv",
+        "tests/data/intents_et_set2.tsv",
+    ] {
+        assert_intent_targets(&intent_report(Lang::Et, file));
+    }
 }
 
 #[test]

@@ -80,7 +80,8 @@ const CAPS_BOOST: f64 = 0.733;
 const WINDOW: usize = 4;
 
 const NEGATORS: &[&str] = &[
-    "ei", "pole", "polnud", "poleks", "polegi", "mitte", "ega", "ärge", "ärgu", "eip", "pole-",
+    "ei", "pole", "polnud", "polnudki", "poleks", "polegi", "mitte", "ega", "ärge", "ärgu", "eip",
+    "pole-",
 ];
 
 const BOOSTERS: &[(&str, f64)] = &[

@@ -125,6 +125,8 @@ static EN: LazyLock<Patterns> = LazyLock::new(|| Patterns {
         r"pleasantly surprised|deserves a raise|worth every (penny|cent)|worth it|",
         r"happy with|pleased with|satisfied with|works (great|perfectly|flawlessly|like a charm)|still (sound|work|look)s? great|",
         r"can'?t say anything bad|no (problems?|issues?|complaints?)( at all| whatsoever| so far)?|not a single (dropped|problem|issue|complaint)|",
+        r"not bad at all|(pretty|actually|really) decent|can'?t fault|credit where it'?s due|hero|(shockingly|surprisingly) good|",
+        r"lovely|rock solid|without any fuss|no fuss|(cheap|quick|fast) and (quick|cheap|easy|cheerful)|solved my problem|",
         r"5 stars|five stars|10/10|a\+)\b|❤️|😍|🥰|👏|🙌|💯"
     )),
     negated_praise: re_en(
@@ -138,7 +140,9 @@ static EN: LazyLock<Patterns> = LazyLock::new(|| Patterns {
         r"(definitely|def|go) check out|go watch|go with|worth (it|every penny|the money|a try|a look)|must[- ](try|have|see)|",
         r"do yourself a favou?r|give (them|it) a try|try (them|it) out|just (get|buy|grab|use|try)|get that one|",
         r"(your|the) best bet|is what (i'd|i would|you) (pick|want|choose)|best fit for|pro tip|thank me later|trust me|",
-        r"(tell|told) (your|my) \w+ to|keep telling people|my usual recommendation|try the \w+|go-to|my go to)\b"
+        r"(tell|told) (your|my) \w+ to|keep telling people|my usual recommendation|try the \w+|go-to|my go to|",
+        r"(is|are) the (\w+ )?(way|one) to (go|get|use|pick)|(is|are) the \w+ to go for|the one you want|(a )?(solid|safe|good) choice|",
+        r"worth (checking|looking) (out|into)|definitely use (them|it)|tell your (mates|friends)|stock up|(^|[.!?:] )(book|download|get|grab) \w+)\b"
     )),
     anti_recommendation: re_en(concat!(
         r"\b((would|do|will|can|could)\s*(not|n't|n’t)\s+recommend\w*|don'?t recommend|wouldn'?t recommend|",
@@ -165,7 +169,10 @@ static EN: LazyLock<Patterns> = LazyLock::new(|| Patterns {
         r"sucks?|ruined|downgrade|so bad|is bad|a joke|not cool|not normal|",
         r"what a joke|fed up|sick of|tired of|fix (it|this|your)|can'?t believe|cannot believe|how hard is it|how is it \d{4}|",
         r"raised (the )?prices?|raising prices|price (went|goes) up|(full of|more) ads|logged me out|times out|",
-        r"marked as delivered|out for delivery\W+for|1 star|one star|[0-3]/10|last straw|without replying)\b|",
+        r"marked as delivered|out for delivery\W+for|1 star|one star|[0-3]/10|last straw|without replying|",
+        r"(daylight )?robbery|(internet|wi-?fi|connection|signal|app|broadband) (just |always |keeps |randomly |constantly )(dies|died|dying)|died (again|on me)|(ordered|paid for) (a |an )?\w+,? got|tried to deliver|delivered (to )?nobody|delivered someone else'?s|",
+        r"won'?t even let me|hate that|(2nd|3rd|4th|second|third|fourth) (outage|missed|delay)|disaster|",
+        r"charged me (an? )?(\w+ )?fee|(broken|wrong|damaged) \w+ twice|waited \d+ ?(min|mins|minutes|hours))\b|",
         r"😡|🤬|😠|👎|😤|🙄"
     )),
     complaint_weak: re_en(concat!(
@@ -174,12 +181,12 @@ static EN: LazyLock<Patterns> = LazyLock::new(|| Patterns {
         r"supposed to|under review)\b"
     )),
     sarcasm: re_en(
-        r"🙃|\boh (great|wonderful|perfect|fantastic|joy|good)\b|\bjust what i (wanted|needed)\b|\blove paying more\b|\bcool cool cool\b|\bthanks for nothing\b",
+        r"🙃|\boh (great|wonderful|perfect|fantastic|joy|good)\b|\bjust what i (wanted|needed)\b|\blove paying more\b|\bcool cool cool\b|\bthanks for nothing\b|\bthanks (\w+ )?for the (\w+ )?(outage|delay|cancell?ation|wait)",
     ),
     no_complaint: re_en(
-        r"\b(no|zero|never had any|without any|not a single|doesn'?t|don'?t|didn'?t|does not|not|never|n't)\s+(\w+\s+)?$",
+        r"\b(no|zero|never had any|without any|not a single|doesn'?t|don'?t|didn'?t|does not|isn'?t|wasn'?t|aren'?t|not|never|n't)\s+(\w+\s+)?$",
     ),
-    hedged_denial: re_en(r"\b(too|that|so|very|overly|terribly|super|all that)\s+$"),
+    hedged_denial: re_en(r"\b(too|that|so|very|overly|terribly|super|all that|the)\s+$"),
     churn: re_en_long(concat!(
         r"\b((cancel|cancell?ing|cancell?ed) (my|our|the)? ?(\w+ ){0,2}(subscription|account|plan|membership|order|contract|service|trial)|",
         r"(subscription|membership|contract|account) (cancell?ed|closed)|(i'?ve|i have|so i|we'?ve) cancell?ed|(gonna|going to|will|i'll) cancel|",
@@ -194,7 +201,13 @@ static EN: LazyLock<Patterns> = LazyLock::new(|| Patterns {
         r"port(ing)? my number|won'?t be (renewing|back|ordering|using|buying)|not renewing|",
         r"uninstall(ed|ing)?|deleted the app|(goodbye|bye bye|bye),? \w+|i quit|leaving (you|for)|",
         r"time to (switch|move on|find (a|another))|(thinking|thinking about|thinking of|considering) (leaving|cancell?ing|switching|moving)|",
-        r"looking (for|at) alternatives|(any|better) alternatives to|won'?t be coming back|not coming back|will not be (back|returning|renewing))\b"
+        r"looking (for|at) alternatives|(any|better) alternatives to|won'?t be coming back|not coming back|will not be (back|returning|renewing)|",
+        r"(go|going|switch|switching|move|moving) (\w+ ){0,3}(with|to) (someone|somebody) (else|cheaper)|going sim[- ]only|",
+        r"(moving|taking) (my|our) (account|savings|money|broadband|business|number)|(shopping|shop) elsewhere|won'?t be going back|",
+        r"using (literally )?(anyone|anything|someone|something) else|(trying|try) (the )?other (apps|providers|banks|airlines)|",
+        r"giving \w+ a break|ditch(ing)? \w+|pastures new|pac code|taking (our|my) (\w+ ){0,2}away from|",
+        r"(i'?ll|i will|i'?m) (probably )?(go|going|switch|switching|move|moving) to \w+|cancell?ed \w+ (today|yesterday|this morning)|",
+        r"let(ting)? (my|our) (\w+ ){0,3}lapse|already looking at other|looking at other (options|providers|banks))\b"
     )),
     third_party: re_en(
         r"\b(friend|friends|he|she|they|wife|husband|mom|dad|mum|colleague|coworker|brother|sister|everyone|people|neighbou?r)\b[^.!?]{0,25}$",
@@ -213,7 +226,7 @@ static EN: LazyLock<Patterns> = LazyLock::new(|| Patterns {
         r"\b((can|could) (anyone|anybody|someone|you) recommend|any recommendations|recommend me\b|suggestions welcome)",
     ),
     resolved: re_en(
-        r"\b(fixed|solved|sorted|resolved|refunded|replaced|reimbursed|got it back|credit where)\b",
+        r"\b(fixed|solved|sorted|resolved|refunded|replaced|reimbursed|got it back|credit where|can'?t fault|took (\w+ ){0,3}back)\b",
     ),
 });
 
@@ -226,12 +239,16 @@ static ET: LazyLock<Patterns> = LazyLock::new(|| Patterns {
         r"ülihea|väga hea|hea valik|täiega|priima|perfektne|veatu|laitmatu\w*|muljetavaldav|kvaliteetne|kvaliteetse\w*|",
         r"soe ja|südamlik\w*|lihtne|mõistlik\w*|hinda väärt|väärt|härrasmees|",
         r"üle ootuste|ületas (ootusi|ootused)|pole (viga|millegi üle kurta)|ei saa (kurta|nuriseda)|kordagi probleem\w*|",
+        r"muljet ?avaldav\w*|(pole|polnud|polnudki|polegi) (üldse )?paha|(täitsa|päris|väga) korralik\w*|šokeerivalt hea|",
+        r"(ei saa|ei oska|pole) (\w+ )?midagi ette heita|mingit kurtmist|kangelane|ilma (igasuguse|ühegi) \w+ta|tõrgeteta|vigadeta|",
         r"5 tärni|viis tärni|10/10|pöial)\b|❤️|😍|🥰|👏|🙌|💯|👍|😄|🚀"
     )),
     negated_praise: re(r"\b(ei|pole|polnud|mitte|ega)\s+(\w+\s+)?(just\s+|eriti\s+|üldse\s+)?$"),
     recommendation: re(concat!(
-        r"\b(soovita(n|me|ksin|ksime)|soovitanud|soovitus|julgen soovitada|tasub (\w+ ){0,2}(proovida|minna|osta|külastada|ära|kaaluda|peatuda|tellida)|",
+        r"\b(soovita(n|me|ksin|ksime)|soovitanud|soovitus|julgen soovitada|tasub (\w+ ){0,2}(proovida|minna|osta|külastada|ära|kaaluda|peatuda|tellida|vaadata|kasutada|võtta|uurida)|",
         r"(proovige|minge|ostke|tellige|proovi|vaadake|võtke|kasuta|kasutage) (kindlasti|\w+)|kindlasti (proovige|minge|tasub|soovitan)|",
+        r"(broneerige|saatke|taotlege|varuge|tõmmake|laadige|külastage|rääkige (\w+ )?sõpradele)|(mine|võta|telli|osta|tõmba|laadi) (kindlasti|julgelt|see|alla)|",
+        r"on (just )?see,? mida võtta|(kindel|parim|õige) (valik|variant)|(vaatamist|proovimist|ostmist|külastamist) väärt|uskuge mind|ütlen alati,? et|",
         r"hea valik|soojalt soovitan|julgelt soovitan|must[- ]try|lemmikkoht)\b"
     )),
     anti_recommendation: re(concat!(
@@ -252,14 +269,21 @@ static ET: LazyLock<Patterns> = LazyLock::new(|| Patterns {
         r"kasutu\w*|vastik\w*|ärritav\w*|ärritun\w*|pahane|vihane|(raha|aja) raiskami\w*|raisatud (raha|aeg)|",
         r"(ei ole|pole|polnud|ei olnud) (üldse |sugugi |eriti )?rahul|rahulolematu\w*|ei saa (sisse|ühendust|kätte|maksta|tellida)|",
         r"ei õnnestu\w*|läks (juba |jälle )?katki|lagunes|ei kannata|kannatus (katkes|on otsas)|",
-        r"(kadus|kaotasite|kaotati) (\w+ )?(pakk|pakki|tellimus|tellimuse|pagas|pagasi)|tühistati (\w+ )?(lend|reis|tellimus))\b|😡|🤬|😠|👎|😤|🙄"
+        r"(kadus|kaotasite|kaotati) (\w+ )?(pakk|pakki|tellimus|tellimuse|pagas|pagasi)|tühistati (\w+ )?(lend|reis|tellimus)|",
+        r"raha võeti (\w+ ){0,3}(eest|maha)|(tellimusest|pakist) puudu\w*|(puudus|puudusid) pool|on (puhas |täielik |täiesti )?(röövimine|nali|naljanumber|katastroof)|",
+        r"sureb (alati|jälle|pidevalt|iga)|(kolmas|neljas|viies|mitmes) (katkestus|kord kui)|ei saa (sellest |isegi )+(teada anda|ühendust|sisse|maksta)|",
+        r"lubati?\b[^.!?]{0,30}\btuli\b)\b|😡|🤬|😠|👎|😤|🙄"
     )),
     complaint_weak: re(concat!(
         r"\b(probleem\w*|mure|kallis|kallim|katki|katkise\w*|tõrge|rike|maas|hilja|hilinemise|viga|vea|vead|vigu|",
         r"kadunud|kaotas|puudu|blokeeris|tühistas|kahju|petta|petis\w*|pettus\w*|pettur\w*|tagasimakse|raha tagasi)\b"
     )),
-    sarcasm: re(r"🙃|\b(suurepärane|super|väga tore|no tore),? tõesti\b|\baitäh\s*$"),
-    no_complaint: re(r"\b(pole|polnud|ei|ei mingit|mitte|ei ole|kordagi)\s+(\w+\s+){0,2}$"),
+    sarcasm: re(
+        r"🙃|\b(suurepärane|super|väga tore|no tore),? tõesti\b|\boi kui tore\b|\bjust seda (mul |meil )?(vaja|tarvis) oligi\b",
+    ),
+    no_complaint: re(
+        r"\b(pole|polnud|ei|ei mingit|mitte|ei ole|kordagi|null|mitte ühtegi)\s+(\w+\s+){0,2}$",
+    ),
     hedged_denial: re(r"\b(liiga|väga|eriti|nii|kuigi|üleliia)\s+$"),
     churn: re(concat!(
         r"\b(lõpeta(n|me|sin|sime) (\w+ ){0,3}(lepingu|tellimuse|konto|liitumise|kasutamise|koostöö|tv|kuukarbi)|(lepingu|tellimuse)\w* lõpeta\w*|",
@@ -272,10 +296,16 @@ static ET: LazyLock<Patterns> = LazyLock::new(|| Patterns {
         r"järgmine kord (ostan|sõidan|tellin|lähen|valin) (\w+ ){0,3}(teise|mõne teise|\w+ga)|loobumi\w*|",
         r"lahkun|loobun|viin (oma |numbri |\w+ ){0,2}(raha |numbri )?(mujale|ära|\w+sse üle)|kolin (oma )?(raha|säästud)|otsin (uue|teise|uut|teist) (pakkuja|operaatori|panga|teenuse)\w*|",
         r"ei (telli|osta|kasuta|tule|käi|lenda) (\w+ )?(enam|iial|kunagi)|(mõtlen|kaalun) (lepingu )?(lõpetamist|ülesütlemist|vahetamist|üleminekut|lahkumist)|",
-        r"otsin alternatiivi\w*|aeg (edasi liikuda|vahetada))\b"
+        r"otsin alternatiivi\w*|aeg (edasi liikuda|vahetada)|",
+        r"(lähen|läheme|kolin|kolime|viin|vahetan) (\w+ ){0,4}\w+ peale|viin (\w+ ){0,3}(konto|numbri|lepingu|interneti|raha|säästud)|",
+        r"(panen|paneme) (\w+ ){0,3}(konto|lepingu|kaardi)\w* (\w+ )?kinni|(meie|me|pere) loobu\w*|loobume|",
+        r"ei (pikenda|uuenda)|pikendama ei hakka|ei hakka (\w+ )?pikendama|tellimus (on )?tühistatud|",
+        r"(kasutan|valin|tellin) (\w+ ){0,2}(keda|kedagi|mõnda) (teist|muud)|vaatan (juba )?(teisi|muid) (pakkumisi|pakkujaid|variante)|",
+        r"(proovin|proovime) (\w+ ){0,5}asemel|\w+ga on (nüüd )?kõik\b|(rohkem|enam) (\w+ ){0,2}ei (aja|telli|osta|kasuta)|mitte (kunagi|iial) enam|enam mitte kunagi|",
+        r"(äpp|rakendus) läheb (\w+ )?maha|(mõtlen|kaalun) (\w+ ){0,3}(ära minna|ära minemist|sulgemis\w*|lõpetamis\w*|vahetamis\w*|loobumis\w*))\b"
     )),
     third_party: re(
-        r"\b(sõber|sõbranna|ta|tema|nad|naine|mees|ema|isa|kolleeg|vend|õde|naaber|kõik|inimesed|paljud)\b[^.!?]{0,25}$",
+        r"\b(sõber|sõbrad|sõbranna|ta|tema|nad|naine|mees|ema|isa|kolleeg|töökaaslane|tuttav|abikaasa|elukaaslane|vend|õde|naaber|kõik|inimesed|paljud)\b[^.!?]{0,25}$",
     ),
     question_start: re(
         r"^\s*(kas|kuidas|millal|kus|mis|mitu|kui palju|kellele|kuhu|kust|milline|millised|miks|kaua)\b",
@@ -284,13 +314,13 @@ static ET: LazyLock<Patterns> = LazyLock::new(|| Patterns {
         r"^\s*(kuidas (saab|saan|ma|seda|\w+ lepingut)|kas (teil|saab|saan|on võimalik|keegi oskab|keegi teab|kellelgi on sama)|millal|kus|mitu|kui palju|mis kell)\b",
     ),
     rhetorical: re(
-        r"^\s*(miks|mis mõttes|kuidas on võimalik|kas see on tõesti|kas teil seal üldse|kui kaua võib|mis toimub)\b|\?!|!\?|mis toimub",
+        r"^\s*(miks|mis mõttes|kuidas on võimalik|kas see on tõesti|kas teil seal üldse|kui kaua võib|mis toimub|kas ainult mul(le|)?)\b|\?!|!\?|\?\?|mis toimub",
     ),
     ask_recommendation: re(
         r"\b(oskab|oskate|võiks|võite|saaks) (keegi )?soovitada|soovitage\b|mida soovitate",
     ),
     resolved: re(
-        r"\b(lahendas|lahendati|parandas|parandati|kandis (\w+ ){0,4}tagasi|asendas|vahetas (\w+ )?välja|sain (raha )?tagasi)\b",
+        r"\b(lahendas|lahendati|parandas|parandati|kandis (\w+ ){0,4}tagasi|tagasta(s|sid|ti)|asendas|vahetas (\w+ )?välja|sain (raha )?tagasi)\b",
     ),
 });
 
@@ -466,7 +496,12 @@ fn detect_in(
         && compound < NOT_POSITIVE
         && !(hit(RESOLVED) && p.resolved.is_match(text))
     {
-        complaint_cue = first_unnegated(&p.complaint_weak, &p.no_complaint, text);
+        // A weak cue tells what happened to someone else as often ("my colleague cancelled").
+        complaint_cue = first_unnegated(&p.complaint_weak, &p.no_complaint, text).filter(|cue| {
+            let start = cue.as_ptr() as usize - text.as_ptr() as usize;
+            !p.third_party
+                .is_match(&text[clause_start(text, start)..start])
+        });
     }
     if let Some(cue) = complaint_cue {
         push(IntentKind::Complaint, cue);
@@ -604,6 +639,7 @@ mod tests {
         let mut texts: Vec<String> = Vec::new();
         for file in [
             "tests/data/intents_en.tsv",
+            "tests/data/intents_en_set2.tsv",
             "tests/data/intents_en_holdout.tsv",
         ] {
             let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
