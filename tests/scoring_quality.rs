@@ -271,6 +271,29 @@ fn intents_held_out() {
     }
 }
 
+/// A third pair of sets, written like the held-out ones and measured once, after this
+/// session's cues, with nothing changed for them: the figures the README reports for unseen
+/// text. English complaint precision there is 0.83, under the 0.85 target (the older cues
+/// gave 0.82), so this guards against regressions only; the next cue changes should be
+/// judged on a fresh set again, not on this one.
+#[test]
+fn intents_fresh_sets() {
+    for (lang, file) in [
+        (Lang::En, "tests/data/intents_en_holdout3.tsv"),
+        (Lang::Et, "tests/data/intents_et_holdout3.tsv"),
+    ] {
+        let report = intent_report(lang, file);
+        for kind in [IntentKind::Complaint, IntentKind::ChurnRisk] {
+            let (p, _) = report[&kind];
+            assert!(
+                p >= 0.8,
+                "{lang} fresh set {} precision {p:.3}",
+                kind.as_str()
+            );
+        }
+    }
+}
+
 #[test]
 fn intents_english() {
     for file in [
