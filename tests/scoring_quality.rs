@@ -250,46 +250,25 @@ fn assert_intent_targets(report: &BTreeMap<IntentKind, (f64, f64)>) {
 }
 
 /// Sets written by someone who had not seen the cues, after they were fixed: how well the
-/// rules generalise. Only the precision targets apply: recall on unseen phrasing is lower.
-/// (The `_set2` files were the held-out sets until cues were written against their misses;
-/// they now count with the sets below.)
+/// rules generalise. Only the precision targets of the intents flags act on apply: recall on
+/// unseen phrasing is lower. (The `_set2` files were the held-out sets until cues were
+/// written against their misses; they now count with the sets below.) The `_holdout3` pair
+/// was measured once, after this session's cues, with nothing changed for it: the README's
+/// figures for unseen text. English complaint precision there is 0.83, under the 0.85 target
+/// (the older cues gave 0.82), so it guards against regressions only; the next cue changes
+/// should be judged on a fresh set again, not on this one.
 #[test]
 fn intents_held_out() {
-    for (lang, file) in [
-        (Lang::En, "tests/data/intents_en_holdout.tsv"),
-        (Lang::Et, "tests/data/intents_et_holdout.tsv"),
+    for (lang, file, floor) in [
+        (Lang::En, "tests/data/intents_en_holdout.tsv", 0.85),
+        (Lang::Et, "tests/data/intents_et_holdout.tsv", 0.85),
+        (Lang::En, "tests/data/intents_en_holdout3.tsv", 0.8),
+        (Lang::Et, "tests/data/intents_et_holdout3.tsv", 0.8),
     ] {
         let report = intent_report(lang, file);
         for kind in [IntentKind::Complaint, IntentKind::ChurnRisk] {
             let (p, _) = report[&kind];
-            assert!(
-                p >= 0.85,
-                "{lang} held-out {} precision {p:.3} < 0.85",
-                kind.as_str()
-            );
-        }
-    }
-}
-
-/// A third pair of sets, written like the held-out ones and measured once, after this
-/// session's cues, with nothing changed for them: the figures the README reports for unseen
-/// text. English complaint precision there is 0.83, under the 0.85 target (the older cues
-/// gave 0.82), so this guards against regressions only; the next cue changes should be
-/// judged on a fresh set again, not on this one.
-#[test]
-fn intents_fresh_sets() {
-    for (lang, file) in [
-        (Lang::En, "tests/data/intents_en_holdout3.tsv"),
-        (Lang::Et, "tests/data/intents_et_holdout3.tsv"),
-    ] {
-        let report = intent_report(lang, file);
-        for kind in [IntentKind::Complaint, IntentKind::ChurnRisk] {
-            let (p, _) = report[&kind];
-            assert!(
-                p >= 0.8,
-                "{lang} fresh set {} precision {p:.3}",
-                kind.as_str()
-            );
+            assert!(p >= floor, "{file}: {} precision {p:.3}", kind.as_str());
         }
     }
 }
