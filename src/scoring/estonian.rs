@@ -199,9 +199,9 @@ const SENTENCE_ADVERBS: &[&str] = &[
 /// "vältis õnnetust", "aitavad ravida haavu", "kuritegevus vähenes". Matched as word
 /// beginnings; the -mata/-matu forms (lahendamata "unresolved", vältimatu "inevitable")
 /// say the opposite and are left out, as is the purpose form -miseks ("probleemi
-/// lahendamiseks", in order to solve it: the trouble is still there). Short posts only: news readers judge a paragraph by
-/// the trouble it reports ("pangakriisi lahendamiseks" is about a crisis), and on the EKI
-/// tuning part the rule turned more paragraphs wrong than right.
+/// lahendamiseks", in order to solve it: the trouble is still there). Short posts only: news
+/// readers judge a paragraph by the trouble it reports ("pangakriisi lahendamiseks" is about a
+/// crisis), and on the EKI tuning part the rule turned more paragraphs wrong than right.
 const REMEDIES: &[&str] = &[
     "lahenda",
     "paranda",
@@ -579,8 +579,8 @@ impl Estonian {
             return v;
         }
         let mut negated = false;
-        let mut remedied = !paragraph
-            && v < 0.0
+        let may_be_remedied = !paragraph && v < 0.0;
+        let mut remedied = may_be_remedied
             && (i + 1..tokens.len().min(i + 1 + REMEDY_AFTER))
                 .take_while(|&j| !is_break(&tokens[j]))
                 .any(|j| is_remedy(&tokens[j]));
@@ -590,7 +590,7 @@ impl Estonian {
             if is_break(prev) || CONTRAST.contains(&prev.text.as_str()) {
                 break;
             }
-            remedied |= !paragraph && v < 0.0 && is_remedy(prev);
+            remedied |= may_be_remedied && is_remedy(prev);
             let scale = match k {
                 1 => 1.0,
                 2 => 0.95,

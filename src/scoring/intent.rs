@@ -498,9 +498,7 @@ fn detect_in(
     {
         // A weak cue tells what happened to someone else as often ("my colleague cancelled").
         complaint_cue = first_unnegated(&p.complaint_weak, &p.no_complaint, text).filter(|cue| {
-            let start = cue.as_ptr() as usize - text.as_ptr() as usize;
-            !p.third_party
-                .is_match(&text[clause_start(text, start)..start])
+            !of_someone_else(p, text, cue.as_ptr() as usize - text.as_ptr() as usize)
         });
     }
     if let Some(cue) = complaint_cue {
@@ -521,9 +519,7 @@ fn detect_in(
         .into_iter()
         .flatten();
     for m in churn_matches {
-        if p.third_party
-            .is_match(&text[clause_start(text, m.start())..m.start()])
-        {
+        if of_someone_else(p, text, m.start()) {
             continue;
         }
         push(IntentKind::ChurnRisk, m.as_str());
@@ -558,6 +554,13 @@ fn first_unnegated<'t>(pattern: &Cue, negation: &Cue, text: &'t str) -> Option<&
         .find_iter(text)
         .find(|m| !negation.is_match(&text[clause_start(text, m.start())..m.start()]))
         .map(|m| m.as_str())
+}
+
+/// Whether the cue at `start` tells of someone else's experience ("my friend is switching"):
+/// a third party earlier in its clause.
+fn of_someone_else(p: &Patterns, text: &str, start: usize) -> bool {
+    p.third_party
+        .is_match(&text[clause_start(text, start)..start])
 }
 
 /// Start of the clause containing `at`, so look-behind checks stay within it.
