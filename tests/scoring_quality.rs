@@ -249,14 +249,13 @@ fn assert_intent_targets(report: &BTreeMap<IntentKind, (f64, f64)>) {
     }
 }
 
-/// Sets written by someone who had not seen the cues, after they were fixed: how well the
-/// rules generalise. Only the precision targets of the intents flags act on apply: recall on
-/// unseen phrasing is lower. (The `_set2` files were the held-out sets until cues were
-/// written against their misses; they now count with the sets below.) The `_holdout3` pair
-/// was measured once, after this session's cues, with nothing changed for it: the README's
-/// figures for unseen text. English complaint precision there is 0.83, under the 0.85 target
-/// (the older cues gave 0.82), so it guards against regressions only; the next cue changes
-/// should be judged on a fresh set again, not on this one.
+/// Sets written by someone who had not seen the cues: how well the rules generalise. Only the
+/// precision targets of the intents flags act on apply: recall on unseen phrasing is lower.
+/// Each pair was unseen once; the README tells which were then read to write cues
+/// (`_holdout`, `_holdout5`), which were measured once and left alone (`_holdout3`), and
+/// that `_holdout6` is the current unseen pair. Complaint precision on unseen sets is under
+/// the 0.85 target (0.68 English and 0.67 Estonian on `_holdout6`), so the floors here guard
+/// against regressions only; the next cue changes should be judged on a fresh pair again.
 #[test]
 fn intents_held_out() {
     for (lang, file, floor) in [
@@ -264,6 +263,10 @@ fn intents_held_out() {
         (Lang::Et, "tests/data/intents_et_holdout.tsv", 0.85),
         (Lang::En, "tests/data/intents_en_holdout3.tsv", 0.8),
         (Lang::Et, "tests/data/intents_et_holdout3.tsv", 0.8),
+        (Lang::En, "tests/data/intents_en_holdout5.tsv", 0.65),
+        (Lang::Et, "tests/data/intents_et_holdout5.tsv", 0.65),
+        (Lang::En, "tests/data/intents_en_holdout6.tsv", 0.6),
+        (Lang::Et, "tests/data/intents_et_holdout6.tsv", 0.6),
     ] {
         let report = intent_report(lang, file);
         for kind in [IntentKind::Complaint, IntentKind::ChurnRisk] {
@@ -278,6 +281,7 @@ fn intents_english() {
     for file in [
         "tests/data/intents_en.tsv",
         "tests/data/intents_en_set2.tsv",
+        "tests/data/intents_en_holdout4.tsv",
     ] {
         assert_intent_targets(&intent_report(Lang::En, file));
     }
@@ -288,6 +292,7 @@ fn intents_estonian() {
     for file in [
         "tests/data/intents_et.tsv",
         "tests/data/intents_et_set2.tsv",
+        "tests/data/intents_et_holdout4.tsv",
     ] {
         assert_intent_targets(&intent_report(Lang::Et, file));
     }

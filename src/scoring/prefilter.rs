@@ -88,6 +88,12 @@ impl Prefilter {
     pub(super) fn unconstrained(&self) -> u32 {
         self.always
     }
+
+    /// Whether only the windows where words start are looked at (see `Literals`).
+    #[cfg(test)]
+    pub(super) fn word_starts_only(&self) -> bool {
+        self.literals.word_starts_only
+    }
 }
 
 /// Finds every occurrence of a set of literals, overlapping ones included ("love" in "gloves"),
