@@ -141,7 +141,7 @@ static EN: LazyLock<Patterns> = LazyLock::new(|| Patterns {
         r"\b(not|n't|never|hardly|isn't|wasn't|no longer)\s+(so\s+|very\s+|that\s+|really\s+|exactly\s+)?$",
     ),
     recommendation: re_en_long(concat!(
-        r"\b((highly|strongly|totally|definitely|really|heartily|100%|wholeheartedly) recommend\w*|psa|hot tip|top tip|tip:|give it a (go|try|shot)|go get (it|one|them)|",
+        r"\b((highly|strongly|totally|definitely|really|heartily|100%|wholeheartedly) recommend\w*|psa[: ]|hot tip|top tip|tip:|give it a (go|try|shot)|go get (it|one|them)|",
         r"should (get|try|buy|grab) (one|it|them|this)|you need (this|one)|worth the (sub|subscription|money|price)|best money (i'?ve|i have|i) (ever )?spent|take it to|",
         r"",
         r"(i|we|would|i'd|i’d|i'll) (\w+ )?recommend\w*|recommend(ed|ing)? (it|them|this|\w+ to)|suggested \w+( \w+)? to|",
