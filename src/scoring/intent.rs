@@ -548,10 +548,11 @@ fn detect_in(
         && !(hit(RESOLVED) && p.resolved.is_match(text))
     {
         // A weak cue tells what happened to someone else as often ("my colleague cancelled").
-        complaint_cue = first_unnegated(&p.complaint_weak, &p.no_complaint, text).filter(|cue| {
-            let start = cue.as_ptr() as usize - text.as_ptr() as usize;
-            !of_someone_else(p, text, start) && !reported(p, text, start)
-        });
+        complaint_cue = first_unnegated(&p.complaint_weak, &p.no_complaint, text, |_, _| true)
+            .filter(|cue| {
+                let start = cue.as_ptr() as usize - text.as_ptr() as usize;
+                !of_someone_else(p, text, start) && !reported(p, text, start)
+            });
     }
     if let Some(cue) = complaint_cue {
         push(IntentKind::Complaint, cue);
@@ -560,7 +561,7 @@ fn detect_in(
     if anti.is_none()
         && ask.is_none()
         && let Some(m) = hit(RECOMMENDATION)
-            .then(|| first_asserted(&p.recommendation, &p.negated_praise, text))
+            .then(|| first_unnegated(&p.recommendation, &p.negated_praise, text, asserted))
             .flatten()
             .or_else(|| imperative_after_break(text, p.imperatives))
     {
@@ -584,7 +585,7 @@ fn detect_in(
     if not_negative
         && complaint_cue.is_none()
         && hit(PRAISE)
-        && let Some(m) = first_asserted(&p.praise, &p.negated_praise, text)
+        && let Some(m) = first_unnegated(&p.praise, &p.negated_praise, text, asserted)
     {
         push(IntentKind::Praise, m);
     }
@@ -594,10 +595,7 @@ fn detect_in(
     } else if let Some(q) = question(text, p) {
         let unhappy = complaint_cue.is_some() || churn || compound <= -0.5;
         let rhetorical = p.rhetorical.is_match(q.sentence) || q.excited;
-        let last_clause = &q.sentence[clause_start(q.sentence, q.sentence.len())..];
-        let asks_for_info =
-            p.info_question.is_match(q.sentence) || p.info_question.is_match(last_clause);
-        if !rhetorical && (!unhappy || asks_for_info) {
+        if !rhetorical && (!unhappy || asks_for_info(p, q.sentence)) {
             push(IntentKind::Question, q.sentence);
         }
     }
@@ -605,24 +603,35 @@ fn detect_in(
     out
 }
 
-/// The first match of `pattern` not preceded by a negation ("not great", "ei ole hea").
-fn first_unnegated<'t>(pattern: &Cue, negation: &Cue, text: &'t str) -> Option<&'t str> {
-    pattern
-        .find_iter(text)
-        .find(|m| !negation.is_match(&text[clause_start(text, m.start())..m.start()]))
-        .map(|m| m.as_str())
-}
-
-/// `first_unnegated` outside questions: "is Deliveroo Plus worth it?", "milline pank on
-/// parim?" ask whether the praise holds rather than give it.
-fn first_asserted<'t>(pattern: &Cue, negation: &Cue, text: &'t str) -> Option<&'t str> {
+/// The first match of `pattern` not preceded by a negation ("not great", "ei ole hea") that
+/// `keep` accepts, given the text and the match's end.
+fn first_unnegated<'t>(
+    pattern: &Cue,
+    negation: &Cue,
+    text: &'t str,
+    keep: impl Fn(&str, usize) -> bool,
+) -> Option<&'t str> {
     pattern
         .find_iter(text)
         .find(|m| {
             !negation.is_match(&text[clause_start(text, m.start())..m.start()])
-                && !in_question(text, m.end())
+                && keep(text, m.end())
         })
         .map(|m| m.as_str())
+}
+
+/// Praise and advice count where they are given, not asked about: "is Deliveroo Plus worth
+/// it?", "milline pank on parim?".
+fn asserted(text: &str, end: usize) -> bool {
+    !in_question(text, end)
+}
+
+/// Whether a question the author is unhappy about still asks for information: the whole
+/// sentence or its last clause opens like one ("Wolt tõi vale tellimuse, kuidas ma raha
+/// tagasi saan").
+fn asks_for_info(p: &Patterns, sentence: &str) -> bool {
+    let last_clause = &sentence[clause_start(sentence, sentence.len())..];
+    p.info_question.is_match(sentence) || p.info_question.is_match(last_clause)
 }
 
 /// An imperative of `imperatives` opening a clause after a comma, colon or semicolon,
@@ -637,7 +646,7 @@ fn imperative_after_break<'t>(text: &'t str, imperatives: &[&str]) -> Option<&'t
         // The marks are ASCII, so the byte after one starts a character.
         let clause = text.get(at + 1..)?.strip_prefix(' ')?;
         let advice = clause.strip_prefix("just ").unwrap_or(clause);
-        // Most clauses start with another letter: one byte compare instead of the list.
+        // Most clauses start with another letter: compare first bytes before whole verbs.
         let first = *advice.as_bytes().first()?;
         let verb = imperatives
             .iter()
@@ -652,10 +661,9 @@ fn imperative_after_break<'t>(text: &'t str, imperatives: &[&str]) -> Option<&'t
 /// Whether the clause holding the text that ends at `end` ends with a question mark (in
 /// "loved the flat white, do you sell the beans?" the praise is outside the question).
 fn in_question(text: &str, end: usize) -> bool {
-    let rest = &text.as_bytes()[end..];
-    rest.iter()
-        .find(|&&c| matches!(c, b'.' | b'!' | b'?' | b',' | b';' | b'\n'))
-        == Some(&b'?')
+    text[end..]
+        .find(CLAUSE_BREAKS)
+        .is_some_and(|i| text.as_bytes()[end + i] == b'?')
 }
 
 /// Whether the cue at `start` tells of someone else's experience ("my friend is switching"):
@@ -673,11 +681,12 @@ fn reported(p: &Patterns, text: &str, start: usize) -> bool {
     p.hearsay.is_match(&text[sentence..start])
 }
 
+/// What ends a clause, for `clause_start` and `in_question`.
+const CLAUSE_BREAKS: [char; 6] = ['.', '!', '?', ',', ';', '\n'];
+
 /// Start of the clause containing `at`, so look-behind checks stay within it.
 fn clause_start(text: &str, at: usize) -> usize {
-    text[..at]
-        .rfind(['.', '!', '?', ',', ';', '\n'])
-        .map_or(0, |i| i + 1)
+    text[..at].rfind(CLAUSE_BREAKS).map_or(0, |i| i + 1)
 }
 
 struct Question<'t> {
@@ -910,9 +919,9 @@ mod tests {
         );
     }
 
-    /// A cue literal that starts with punctuation (", get ") would make the prefilter hash
-    /// every byte of every English text, not only where words start: some 5 % of the
-    /// scoring time. Such cues belong in code (`imperative_after_break`).
+    /// A cue literal that starts with punctuation (", get ") makes the prefilter hash every
+    /// byte of every English text, not only where words start (on 2026-12-03 such a cue made
+    /// scoring measurably slower). Such cues belong in code (`imperative_after_break`).
     #[test]
     fn english_prefilter_looks_at_word_starts_only() {
         let Families::Candidates(filter) = &*EN_FAMILIES else {
